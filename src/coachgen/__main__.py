@@ -1,0 +1,5 @@
+"""``python -m coachgen``."""
+
+from coachgen.cli import main
+
+main()

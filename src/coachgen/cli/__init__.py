@@ -1,0 +1,39 @@
+"""The ``coachgen`` command line: one sub-app per command group, mounted here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from coachgen.cli import deals, kb, reps
+from coachgen.cli.common import CoachgenGroup
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    cls=CoachgenGroup,
+    help="Grounded sales coaching from your own playbooks and CRM notes.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(kb.app, name="kb")
+app.add_typer(deals.app, name="deals")
+app.add_typer(reps.app, name="reps")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Optional[Path] = typer.Option(None, "--home", help="Where the index and records live (default: COACHGEN_HOME)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+) -> None:
+    """Grounded sales coaching from your own playbooks and CRM notes."""
+    ctx.obj = {"home": home, "debug": debug}
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app(prog_name="coachgen")

@@ -1,0 +1,75 @@
+"""What every command group shares: error handling, settings, consoles."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from coachgen.knowledge_base import KnowledgeBase
+    from coachgen.settings import Settings
+
+__all__ = ["CoachgenGroup", "err", "fail", "open_kb", "out", "print_json", "settings_from"]
+
+
+class CoachgenGroup(TyperGroup):
+    """Turns coachgen's own errors into one red line on stderr and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from coachgen.errors import CoachgenError
+
+        try:
+            return super().invoke(ctx)
+        except CoachgenError as exc:
+            if (ctx.obj or {}).get("debug"):
+                raise
+            fail(str(exc))
+
+
+def out() -> "Console":
+    """Console for results (stdout); plain when piped."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True, highlight=False)
+
+
+def err() -> "Console":
+    """Console for progress and messages (stderr)."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str) -> None:
+    """Print ``error: message`` on stderr and exit 1."""
+    from rich.markup import escape
+
+    err().print(f"[red]error:[/red] {escape(message.splitlines()[0] if message else 'failed')}")
+    raise typer.Exit(1)
+
+
+def settings_from(ctx: typer.Context, **flags: Any) -> "Settings":
+    """Settings with the root ``--home`` and any command flags applied."""
+    from coachgen.settings import load_settings
+
+    root = ctx.find_root().obj or {}
+    return load_settings(home=root.get("home"), **flags)
+
+
+def open_kb(ctx: typer.Context, **flags: Any) -> "KnowledgeBase":
+    """The knowledge base under the configured home."""
+    from coachgen.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase(settings_from(ctx, **flags))
+
+
+def print_json(data: Any) -> None:
+    """Write JSON to stdout, unstyled."""
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,238 @@
+"""``coachgen kb``: ingest, search and maintain the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from coachgen.cli.common import err, fail, open_kb, out, print_json
+
+app = typer.Typer(help="Ingest, search and maintain the knowledge base.", no_args_is_help=True)
+
+
+def _print_report(report, as_json: bool) -> None:
+    from rich.markup import escape
+
+    if as_json:
+        print_json(report.as_dict())
+        return
+    console = err()
+    for message in report.errors:
+        console.print(f"[red]error:[/red] {escape(message)}")
+    for message in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(message)}")
+    files = report.files_ingested + report.files_unchanged + len(report.errors)
+    out().print(
+        f"files: {files} ({report.files_ingested} ingested, {report.files_unchanged} unchanged, "
+        f"{len(report.errors)} failed, {report.files_removed} pruned); "
+        f"chunks: {report.chunks_added} added, {report.chunks_unchanged} unchanged, {report.chunks_removed} removed"
+        + (f"; records: {report.deals} deals, {report.reps} reps" if report.deals or report.reps else "")
+    )
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders of markdown, YAML objection libraries and CRM exports."),
+    prune: bool = typer.Option(False, "--prune", help="Drop indexed files that are gone from the given folders."),
+    sample: bool = typer.Option(False, "--sample", help="Ingest the bundled sample knowledge base."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Index knowledge files; unchanged files are skipped, changed ones replaced."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from coachgen.ingest.loader import discover
+    from coachgen.resources import bundled_dir
+
+    targets = list(paths or []) + ([bundled_dir("knowledge")] if sample else [])
+    if not targets:
+        fail("give at least one PATH to ingest, or --sample")
+    kb = open_kb(ctx)
+    total = len(discover(targets)[0])
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err(), transient=True) as bar:
+        task = bar.add_task("ingesting", total=total)
+        report = kb.ingest(
+            targets, prune=prune, on_wait=lambda message: err().print(message),
+            progress=lambda source, number: bar.update(task, completed=number - 1, description=source[-40:]),
+        )
+    _print_report(report, as_json)
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Optional[str] = typer.Argument(None, help="What to look for, in your own words."),
+    k: int = typer.Option(5, "--k", "-k", min=1, max=100, help="How many results."),
+    kind: List[str] = typer.Option([], "--kind", help="Only this document kind (repeatable)."),
+    tag: List[str] = typer.Option([], "--tag", help="Only documents with this tag (repeatable)."),
+    stage: List[str] = typer.Option([], "--stage", help="Only documents for this sales stage (repeatable)."),
+    deal: List[str] = typer.Option([], "--deal", help="Only the notes of this deal id (repeatable)."),
+    rep: List[str] = typer.Option([], "--rep", help="Only notes of this rep's deals (repeatable)."),
+    per_doc: int = typer.Option(1, "--per-doc", min=1, help="At most this many chunks from one document."),
+    include_expired: bool = typer.Option(False, "--include-expired", help="Also return expired documents."),
+    queries: Optional[Path] = typer.Option(None, "--queries", help="File with one query per line; prints JSON Lines."),
+    as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+) -> None:
+    """Hybrid search (meaning + keywords) over the knowledge base."""
+    from coachgen.retrieval import Filters, search as run_search, search_many
+
+    if (query is None) == (queries is None):
+        fail("give either a QUERY or --queries FILE")
+    kb = open_kb(ctx)
+    filters = Filters(tuple(kind), tuple(tag), tuple(stage), tuple(deal), tuple(rep))
+    options = {"k": k, "filters": filters, "include_expired": include_expired, "per_doc": per_doc}
+    if queries is not None:
+        from coachgen.ingest.loader import read_text
+
+        text, _ = read_text(queries, str(queries), kb.settings.max_file_bytes)
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        import json
+        import sys
+
+        for line, hits in zip(lines, search_many(kb, lines, **options)):
+            sys.stdout.write(json.dumps({"query": line, "results": [hit.as_dict() for hit in hits]}, ensure_ascii=False) + "\n")
+        return
+    hits = run_search(kb, query, **options)
+    if as_json:
+        print_json([hit.as_dict() for hit in hits])
+        return
+    _print_hits(hits)
+
+
+def _print_hits(hits) -> None:
+    from rich.markup import escape
+
+    console = out()
+    if not hits:
+        console.print("no results")
+        return
+    for number, hit in enumerate(hits, 1):
+        flags = " [yellow](stale)[/yellow]" if hit.stale else ""
+        reviewed = f", reviewed {hit.reviewed}" if hit.reviewed else ""
+        console.print(f"[bold]{number}. {escape(hit.section)}[/bold]{flags}")
+        console.print(f"   [dim]{escape(hit.source)} · {hit.kind}{reviewed} · score {hit.score:.4f} · id {hit.id}[/dim]")
+        snippet = " ".join(hit.text.split())
+        console.print(f"   {escape(snippet[:300])}{'…' if len(snippet) > 300 else ''}\n")
+
+
+@app.command("list")
+def list_documents(
+    ctx: typer.Context,
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only this document kind."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List indexed documents."""
+    import json
+
+    from rich.table import Table
+
+    kb = open_kb(ctx)
+    rows = [row for row in kb.catalog.documents() if kind is None or row["kind"] == kind]
+    if as_json:
+        print_json([{**{key: row[key] for key in row.keys() if key != "meta"}, "meta": json.loads(row["meta"])} for row in rows])
+        return
+    table = Table("source", "kind", "title", "chunks", "reviewed")
+    for row in rows:
+        table.add_row(row["key"], row["kind"], row["title"], str(row["chunk_count"]), row["reviewed"] or "-")
+    out().print(table)
+
+
+@app.command()
+def show(ctx: typer.Context, chunk_id: str = typer.Argument(..., help="Chunk id (or a unique prefix)."),
+         as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Show one chunk with its source and metadata."""
+    from dataclasses import asdict
+
+    from rich.markup import escape
+
+    row = open_kb(ctx).chunk(chunk_id)
+    if as_json:
+        print_json(asdict(row))
+        return
+    console = out()
+    console.print(f"[bold]{escape(row.section)}[/bold]\n[dim]{escape(row.source)} · {row.kind} · id {row.id}"
+                  f" · reviewed {row.reviewed or '-'} · expires {row.expires or '-'}[/dim]\n")
+    console.print(escape(row.text))
+
+
+@app.command()
+def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Counts of files, documents, chunks and records, and which embedder built the index."""
+    from coachgen.maintenance import index_stats
+
+    data = index_stats(open_kb(ctx))
+    if as_json:
+        print_json(data)
+        return
+    console = out()
+    for key, value in data.items():
+        console.print(f"{key}: {value}")
+
+
+@app.command()
+def lint(
+    ctx: typer.Context,
+    path: Optional[Path] = typer.Argument(None, help="File or folder to check (default: the indexed files)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit non-zero on warnings too."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """Check knowledge files: missing fields, stale or expired docs, duplicate chunks, empty sections."""
+    from dataclasses import asdict
+
+    from rich.markup import escape
+
+    from coachgen.lint import lint_paths
+
+    kb = open_kb(ctx)
+    paths = [path] if path else [Path(row.path) for row in kb.catalog.files()]
+    if not paths:
+        fail("nothing to lint: give a PATH or ingest some files first")
+    problems = lint_paths(paths, kb.settings)
+    if as_json:
+        print_json([asdict(problem) for problem in problems])
+    else:
+        console = out()
+        for problem in problems:
+            colour = "red" if problem.severity == "error" else "yellow"
+            console.print(f"[{colour}]{problem.severity}:[/{colour}] {escape(problem.source)}: {escape(problem.message)}")
+        console.print(f"{len(problems)} problem(s)" if problems else "no problems")
+    if any(p.severity == "error" or strict for p in problems):
+        raise typer.Exit(1)
+
+
+@app.command()
+def remove(ctx: typer.Context, source: str = typer.Argument(..., help="Source path as 'kb list' shows it, or the file's path.")) -> None:
+    """Remove one source file from the index."""
+    removed = open_kb(ctx).remove(source, on_wait=lambda message: err().print(message))
+    out().print(f"removed {source}: {removed} chunks")
+
+
+@app.command("export")
+def export_index(ctx: typer.Context, file: Path = typer.Argument(..., help="JSON Lines file to write.")) -> None:
+    """Export documents, chunks with their embeddings, and records as JSON Lines."""
+    from coachgen.maintenance import export_jsonl
+
+    counts = export_jsonl(open_kb(ctx), file)
+    out().print(f"exported {counts['chunks']} chunks from {counts['files']} files to {file}")
+
+
+@app.command("import")
+def import_index(ctx: typer.Context, file: Path = typer.Argument(..., help="JSON Lines file from 'kb export'.")) -> None:
+    """Import an export; vectors are reused when the embedder matches, recomputed otherwise."""
+    from coachgen.maintenance import import_jsonl
+
+    counts = import_jsonl(open_kb(ctx), file, on_wait=lambda message: err().print(message))
+    out().print(f"imported {counts['chunks']} chunks from {counts['files']} files ({counts['embedded']} re-embedded)")
+
+
+@app.command()
+def reindex(ctx: typer.Context) -> None:
+    """Rebuild every vector with the configured embedder; the old index serves until it finishes."""
+    from coachgen.maintenance import reindex as run_reindex
+
+    count = run_reindex(open_kb(ctx), on_wait=lambda message: err().print(message))
+    out().print(f"re-embedded {count} chunks")

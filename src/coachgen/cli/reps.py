@@ -1,0 +1,39 @@
+"""``coachgen reps``: import and list the rep roster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from coachgen.cli.common import open_kb, out, print_json
+from coachgen.cli.deals import MAP_HELP, import_records
+
+app = typer.Typer(help="Import and list the rep roster.", no_args_is_help=True)
+
+
+@app.command("import")
+def import_reps(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="CSV or JSON roster: rep, manager, region, quota."),
+    mapping: Optional[str] = typer.Option(None, "--map", help=MAP_HELP),
+) -> None:
+    """Import the rep roster (upserted by rep name)."""
+    import_records(ctx, file, "reps", mapping, None)
+
+
+@app.command("list")
+def list_reps(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List reps with manager, region and quota."""
+    from rich.table import Table
+
+    reps = open_kb(ctx).records.reps()
+    if as_json:
+        print_json(reps)
+        return
+    table = Table("rep", "manager", "region", "quota")
+    for rep in reps:
+        quota = f"{rep['quota']:,.0f}" if rep["quota"] is not None else "-"
+        table.add_row(rep["rep"], rep["manager"] or "-", rep["region"] or "-", quota)
+    out().print(table)

@@ -1,0 +1,71 @@
+"""The one exception tree of coachgen.
+
+Every error says what went wrong and how to fix it; only the CLI turns them
+into a one-line message and exit code 1.
+
+    CoachgenError
+     ├── ConfigError            a setting is missing or invalid
+     ├── InputError             a file or argument the user gave is unusable
+     │    └── MappingError      CRM columns could not be mapped to fields
+     ├── NotFoundError          a chunk, source, deal or rep does not exist
+     ├── IndexError_            the index cannot serve this request
+     │    ├── EmbedderMismatchError  index built by another embedder
+     │    ├── SchemaVersionError     index written by another coachgen version
+     │    └── IndexBusyError         another process holds the write lock
+     └── EmbeddingError         the embedder could not run (missing model, bad checksum, endpoint failure)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CoachgenError",
+    "ConfigError",
+    "EmbedderMismatchError",
+    "EmbeddingError",
+    "IndexBusyError",
+    "IndexError_",
+    "InputError",
+    "MappingError",
+    "NotFoundError",
+    "SchemaVersionError",
+]
+
+
+class CoachgenError(Exception):
+    """Base of every error coachgen raises on purpose."""
+
+
+class ConfigError(CoachgenError):
+    """A setting is missing or has an invalid value."""
+
+
+class InputError(CoachgenError):
+    """A file or argument given by the user cannot be used."""
+
+
+class MappingError(InputError):
+    """CRM export columns could not be mapped onto coachgen's fields."""
+
+
+class NotFoundError(CoachgenError):
+    """The requested chunk, source, deal or rep does not exist."""
+
+
+class IndexError_(CoachgenError):
+    """The knowledge index cannot serve the request as it is."""
+
+
+class EmbedderMismatchError(IndexError_):
+    """The index was built with another embedder than the one configured."""
+
+
+class SchemaVersionError(IndexError_):
+    """The index was written by a coachgen with another storage schema."""
+
+
+class IndexBusyError(IndexError_):
+    """Another process holds the index's write lock."""
+
+
+class EmbeddingError(CoachgenError):
+    """The embedder could not produce vectors."""

@@ -1,0 +1,1 @@
+"""Embeddings, the vector store, and the SQLite catalog with its lexical index."""

@@ -1,0 +1,1 @@
+"""Loaders that turn knowledge files and CRM exports into documents and chunks."""

@@ -1,0 +1,84 @@
+"""The units that flow from loaders to the index: documents and their chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+__all__ = ["KINDS", "Chunk", "Document", "chunk_id"]
+
+#: Document kinds a front matter ``kind`` may name; ``deal_note`` is given to CRM notes.
+KINDS = (
+    "playbook",
+    "objection",
+    "battlecard",
+    "discovery",
+    "methodology",
+    "training",
+    "product",
+    "announcement",
+    "process",
+    "deal_note",
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One retrievable document: a markdown file, one objection entry, or one deal's notes."""
+
+    key: str
+    source: str
+    kind: str
+    title: str
+    body: str
+    owner: str | None = None
+    reviewed: date | None = None
+    expires: date | None = None
+    review_every_days: int | None = None
+    tags: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    personas: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()
+    deal_id: str | None = None
+    rep: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        """JSON-ready metadata stored with every chunk of this document."""
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "owner": self.owner,
+            "reviewed": self.reviewed.isoformat() if self.reviewed else None,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "review_every_days": self.review_every_days,
+            "tags": list(self.tags),
+            "stages": list(self.stages),
+            "personas": list(self.personas),
+            "skills": list(self.skills),
+            "deal_id": self.deal_id,
+            "rep": self.rep,
+        }
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A bounded piece of a document with the heading path that leads to it."""
+
+    id: str
+    doc_key: str
+    ordinal: int
+    section: str
+    text: str
+
+    def embedding_text(self) -> str:
+        """What the embedder sees: the heading path gives the text its context."""
+        return f"{self.section}\n{self.text}"
+
+
+def chunk_id(doc_key: str, section: str, text: str) -> str:
+    """A stable id from the chunk's content and where it stands."""
+    digest = hashlib.sha256(f"{doc_key}\x00{section}\x00{text}".encode()).hexdigest()
+    return digest[:20]

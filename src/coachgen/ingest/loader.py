@@ -1,0 +1,138 @@
+"""Find knowledge files under the paths given to ``kb ingest`` and load each one."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coachgen.errors import InputError
+from coachgen.ingest.crm import CrmTable, deal_documents, read_crm_table
+from coachgen.ingest.documents import Document
+from coachgen.ingest.frontmatter import FrontMatter
+from coachgen.ingest.markdown import load_markdown
+from coachgen.ingest.objections import load_objection_library
+
+__all__ = ["IGNORE_FILE", "CrmOptions", "LoadedFile", "SourceFile", "discover", "load_file", "read_text"]
+
+IGNORE_FILE = ".coachgenignore"
+MARKDOWN = {".md", ".markdown", ".txt"}
+YAML = {".yaml", ".yml"}
+CRM = {".csv", ".json"}
+SUPPORTED = MARKDOWN | YAML | CRM
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to ingest: where it is, and the path shown for it (relative to the ingest root)."""
+
+    path: Path
+    root: Path
+    source: str
+
+
+@dataclass
+class LoadedFile:
+    """What one file yields: documents to index and, for CRM exports, records."""
+
+    file: SourceFile
+    sha256: str
+    documents: list[Document] = field(default_factory=list)
+    crm: CrmTable | None = None
+    front: FrontMatter | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _ignore_patterns(root: Path) -> list[str]:
+    ignore = root / IGNORE_FILE
+    if not ignore.is_file():
+        return []
+    lines = ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(relative: str, patterns: list[str]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
+def discover(paths: list[Path]) -> tuple[list[SourceFile], list[str]]:
+    """Files to ingest under ``paths`` and errors for paths that do not exist or are unsupported."""
+    found: list[SourceFile] = []
+    errors: list[str] = []
+    for given in paths:
+        path = given.expanduser()
+        if path.is_file():
+            if path.suffix.lower() not in SUPPORTED:
+                errors.append(f"{given}: unsupported file type '{path.suffix}' (use {', '.join(sorted(SUPPORTED))})")
+                continue
+            root = path.parent.resolve()
+            found.append(SourceFile(path.resolve(), root, path.name))
+        elif path.is_dir():
+            root = path.resolve()
+            patterns = _ignore_patterns(root)
+            for file in sorted(root.rglob("*")):
+                relative = file.relative_to(root).as_posix()
+                hidden = any(part.startswith(".") for part in file.relative_to(root).parts)
+                if hidden or not file.is_file() or file.suffix.lower() not in SUPPORTED or _ignored(relative, patterns):
+                    continue
+                found.append(SourceFile(file, root, relative))
+        else:
+            errors.append(f"{given}: no such file or directory")
+    return found, errors
+
+
+def read_text(path: Path, label: str, max_bytes: int) -> tuple[str, str]:
+    """The file's text and sha256; refuses files that are too large, binary, not UTF-8 or empty."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"{label}: file is {size:,} bytes, over the {max_bytes:,}-byte limit (COACHGEN_MAX_FILE_BYTES)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{label}: cannot read file: {exc.strerror or exc}") from None
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{label}: binary file, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{label}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    if not text.strip():
+        raise InputError(f"{label}: file is empty")
+    return text, hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class CrmOptions:
+    """How to read a CRM export: explicit column mapping, a preset, and the record kind."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    preset: str | None = None
+    kind: str | None = None
+
+
+def load_file(file: SourceFile, max_bytes: int, crm: CrmOptions | None = None) -> LoadedFile:
+    """Parse one file into documents (and CRM rows); raises ``InputError`` naming the file."""
+    text, digest = read_text(file.path, file.source, max_bytes)
+    suffix = file.path.suffix.lower()
+    if crm is not None:
+        if suffix not in CRM:
+            raise InputError(f"{file.source}: a CRM export must be a .csv or .json file")
+        options = json.dumps([sorted(crm.mapping.items()), crm.preset, crm.kind])
+        digest = hashlib.sha256(f"{digest}:{options}".encode()).hexdigest()
+    loaded = LoadedFile(file, digest)
+    if suffix in CRM:
+        crm = crm or CrmOptions()
+        loaded.crm = read_crm_table(file.source, text, suffix, crm.mapping, crm.preset, crm.kind)  # type: ignore[arg-type]
+        loaded.documents.extend(deal_documents(loaded.crm, file.source) if loaded.crm.kind == "deals" else [])
+    elif suffix in MARKDOWN:
+        document, front = load_markdown(file.source, text)
+        loaded.documents.append(document)
+        loaded.front = front
+        if front.unknown:
+            loaded.warnings.append(f"{file.source}: unknown front matter field(s) {', '.join(front.unknown)}")
+    else:
+        loaded.documents.extend(load_objection_library(file.source, text))
+    return loaded

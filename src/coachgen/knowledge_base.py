@@ -1,0 +1,282 @@
+"""The knowledge base: ingest files into the catalog, the lexical index and the vector store.
+
+Order of writes keeps the index whole through crashes: vectors are upserted
+first (ids are content hashes, so a retry reuses them), then the catalog
+changes in one transaction, then vectors no longer referenced are deleted. The
+catalog decides what exists; stray vectors are swept at the end of each write.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from coachgen.errors import EmbedderMismatchError, IndexBusyError, InputError, NotFoundError
+from coachgen.index.catalog import Catalog, FileRow, connect, utc_now
+from coachgen.index.embeddings import Embedder, make_embedder
+from coachgen.index.vectors import VectorStore
+from coachgen.ingest.chunking import chunk_document
+from coachgen.ingest.documents import Chunk, Document
+from coachgen.ingest.loader import CrmOptions, LoadedFile, SourceFile, discover, load_file
+from coachgen.records import Records
+from coachgen.settings import Settings
+
+__all__ = ["IngestReport", "KnowledgeBase", "chunk_metadata"]
+
+Progress = Callable[[str], None]
+_FLUSH_TEXTS = 256
+
+
+@dataclass
+class IngestReport:
+    """What one ``kb ingest`` did."""
+
+    files_ingested: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    chunks_added: int = 0
+    chunks_unchanged: int = 0
+    chunks_removed: int = 0
+    chunks_embedded: int = 0
+    deals: int = 0
+    reps: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready counts."""
+        return dict(self.__dict__)
+
+
+def chunk_metadata(document: Document) -> dict[str, Any]:
+    """Chroma metadata of a document's chunks: scalar fields plus one boolean key per tag and stage."""
+    meta: dict[str, Any] = {"doc_key": document.key, "source": document.source, "kind": document.kind}
+    if document.deal_id:
+        meta["deal_id"] = document.deal_id
+    if document.rep:
+        meta["rep"] = document.rep
+    for tag in document.tags:
+        meta[f"tag:{tag.lower()}"] = True
+    for stage in document.stages:
+        meta[f"stage:{stage.lower()}"] = True
+    return meta
+
+
+@dataclass
+class _Pending:
+    loaded: LoadedFile
+    chunks: list[Chunk]
+    metadata: dict[str, dict[str, Any]]
+    old_ids: set[str]
+
+
+class KnowledgeBase:
+    """Catalog, lexical index, vector store and records under one ``COACHGEN_HOME``."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.db = connect(settings.db_path)
+        self.catalog = Catalog(self.db)
+        self.records = Records(self.db)
+        self._embedder = embedder
+        self._vectors: VectorStore | None = None
+
+    # components ----------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        """The configured embedder, loaded on first use and checked against the index."""
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        recorded = self.catalog.get_meta("embedder")
+        if recorded is not None and recorded != self._embedder.name:
+            raise EmbedderMismatchError(
+                f"the index was built with embedder '{recorded}' but '{self._embedder.name}' is configured; "
+                "run 'coachgen kb reindex' to rebuild the vectors with it, or switch the setting back"
+            )
+        return self._embedder
+
+    @property
+    def vectors(self) -> VectorStore:
+        """The Chroma collection the catalog points at."""
+        if self._vectors is None:
+            name = self.catalog.get_meta("collection") or "coachgen-chunks-1"
+            self._vectors = VectorStore(self.settings, name)
+        return self._vectors
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.db.close()
+
+    @contextmanager
+    def write_lock(self, on_wait: Progress | None = None) -> Iterator[None]:
+        """Hold the index's exclusive write lock (chromadb is not process-safe)."""
+        from filelock import FileLock, Timeout
+
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.lock_path))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if on_wait:
+                on_wait(f"index busy: waiting up to {self.settings.lock_timeout:g}s for another coachgen writer")
+            try:
+                lock.acquire(timeout=self.settings.lock_timeout)
+            except Timeout:
+                raise IndexBusyError(
+                    f"index busy: another coachgen process is writing to {self.settings.home}; try again when it finishes"
+                ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # ingest --------------------------------------------------------------
+    def ingest(
+        self,
+        paths: list[Path],
+        prune: bool = False,
+        progress: Callable[[str, int], None] | None = None,
+        on_wait: Progress | None = None,
+        crm: CrmOptions | None = None,
+    ) -> IngestReport:
+        """Index the knowledge files and CRM exports under ``paths``; see :class:`IngestReport`."""
+        report = IngestReport()
+        files, report.errors = discover(paths)
+        roots = {path.expanduser().resolve() for path in paths if path.expanduser().is_dir()}
+        with self.write_lock(on_wait):
+            pending: list[_Pending] = []
+            for number, file in enumerate(files, 1):
+                if progress:
+                    progress(file.source, number)
+                item = self._prepare(file, report, crm)
+                if item is not None:
+                    pending.append(item)
+                if sum(len(p.chunks) for p in pending) >= _FLUSH_TEXTS:
+                    self._flush(pending, report)
+                    pending = []
+            self._flush(pending, report)
+            if prune:
+                seen = {file.source for file in files}
+                for row in self.catalog.files():
+                    if Path(row.root) in roots and row.source not in seen:
+                        report.chunks_removed += self._remove(row.source)
+                        report.files_removed += 1
+            self._sweep()
+        return report
+
+    def _prepare(self, file: SourceFile, report: IngestReport, crm: CrmOptions | None) -> _Pending | None:
+        try:
+            loaded = load_file(file, self.settings.max_file_bytes, crm)
+        except InputError as exc:
+            report.errors.append(str(exc))
+            return None
+        report.warnings.extend(loaded.warnings)
+        known = self.catalog.file(file.source)
+        if known is not None and known.sha256 == loaded.sha256:
+            self.catalog.touch_file(FileRow(file.source, str(file.path), str(file.root), loaded.sha256, known.ingested_at))
+            report.files_unchanged += 1
+            report.chunks_unchanged += len(self.catalog.chunk_ids_of(file.source))
+            return None
+        chunks: list[Chunk] = []
+        metadata: dict[str, dict[str, Any]] = {}
+        for document in loaded.documents:
+            meta = chunk_metadata(document)
+            for chunk in chunk_document(document, self.settings.chunk_chars):
+                chunks.append(chunk)
+                metadata[chunk.id] = meta
+        if not chunks and loaded.crm is None:
+            report.errors.append(f"{file.source}: no text to index (every section is empty)")
+            return None
+        return _Pending(loaded, chunks, metadata, self.catalog.chunk_ids_of(file.source))
+
+    def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
+        if not pending:
+            return
+        fresh = [chunk for item in pending for chunk in item.chunks if chunk.id not in item.old_ids]
+        if fresh:
+            embedder = self.embedder
+            already = self.vectors.existing([chunk.id for chunk in fresh])
+            todo = [chunk for chunk in fresh if chunk.id not in already]
+            size = self.settings.embed_batch_size
+            for start in range(0, len(todo), size):
+                part = todo[start:start + size]
+                vectors = embedder.embed_batch([chunk.embedding_text() for chunk in part])
+                metadatas = [next(item.metadata[c.id] for item in pending if c.id in item.metadata) for c in part]
+                self.vectors.upsert([chunk.id for chunk in part], vectors, metadatas)
+                report.chunks_embedded += len(part)
+            if self.catalog.get_meta("embedder") is None:
+                self.catalog.set_meta("embedder", embedder.name)
+                self.catalog.set_meta("collection", self.vectors.name)
+        for item in pending:
+            self._commit(item, report)
+
+    def _commit(self, item: _Pending, report: IngestReport) -> None:
+        file = item.loaded.file
+        row = FileRow(file.source, str(file.path), str(file.root), item.loaded.sha256, utc_now())
+        new_ids = {chunk.id for chunk in item.chunks}
+        with self.catalog.transaction():
+            self.catalog.replace_file(row, item.loaded.documents, item.chunks)
+            crm = item.loaded.crm
+            if crm is not None and crm.kind == "deals":
+                self.records.upsert_deals(crm.rows, file.source)
+                report.deals += len(crm.rows)
+            elif crm is not None:
+                self.records.upsert_reps(crm.rows, file.source)
+                report.reps += len(crm.rows)
+        removed = item.old_ids - new_ids
+        self.vectors.delete(sorted(removed))
+        report.files_ingested += 1
+        report.chunks_added += len(new_ids - item.old_ids)
+        report.chunks_unchanged += len(new_ids & item.old_ids)
+        report.chunks_removed += len(removed)
+
+    def _sweep(self) -> None:
+        """Delete vectors that no catalog chunk refers to (left by a crash between writes)."""
+        if self.catalog.get_meta("collection") is None:
+            return
+        stray = self.vectors.all_ids() - self.catalog.all_chunk_ids()
+        self.vectors.delete(sorted(stray))
+
+    # removal -------------------------------------------------------------
+    def _remove(self, source: str) -> int:
+        ids = self.catalog.remove_file(source)
+        if ids:
+            self.vectors.delete(sorted(ids))
+        return len(ids)
+
+    def resolve_source(self, source: str) -> str:
+        """The indexed source matching a relative source or a file path."""
+        if self.catalog.file(source) is not None:
+            return source
+        candidate = str(Path(source).expanduser().resolve())
+        for row in self.catalog.files():
+            if row.path == candidate:
+                return row.source
+        raise NotFoundError(f"'{source}' is not in the index; 'coachgen kb list' shows what is")
+
+    def remove(self, source: str, on_wait: Progress | None = None) -> int:
+        """Drop one source file from the index; returns how many chunks went."""
+        with self.write_lock(on_wait):
+            return self._remove(self.resolve_source(source))
+
+    # queries -------------------------------------------------------------
+    def search(self, query: str, **options: Any) -> list[Any]:
+        """Hybrid search; options as for :func:`coachgen.retrieval.search`."""
+        from coachgen.retrieval import search
+
+        return search(self, query, **options)
+
+    def chunk(self, chunk_id: str) -> Any:
+        """One chunk by id (a unique prefix of at least 6 characters also works)."""
+        rows = self.catalog.chunks_by_id([chunk_id])
+        if rows:
+            return rows[chunk_id]
+        if len(chunk_id) >= 6 and re.fullmatch(r"[0-9a-f]+", chunk_id):
+            matches = [row["id"] for row in self.db.execute("SELECT id FROM chunks WHERE id LIKE ? LIMIT 2", (chunk_id + "%",))]
+            if len(matches) == 1:
+                return self.catalog.chunks_by_id(matches)[matches[0]]
+        raise NotFoundError(f"no chunk with id '{chunk_id}'; ids are shown by 'coachgen kb search'")
+

@@ -1,0 +1,74 @@
+"""``kb lint``: find what makes knowledge files weak before they mislead a rep."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+from coachgen.errors import InputError
+from coachgen.ingest.chunking import chunk_document, split_sections
+from coachgen.ingest.loader import discover, load_file
+from coachgen.settings import Settings
+
+__all__ = ["Problem", "lint_paths"]
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: which file, how bad, what to do."""
+
+    source: str
+    severity: Literal["error", "warning"]
+    message: str
+
+
+def _empty_sections(body: str) -> list[str]:
+    sections = split_sections(body)
+    empty = []
+    for here, after in zip(sections, sections[1:] + [None]):
+        deeper = after is not None and len(after.path) > len(here.path) and after.path[: len(here.path)] == here.path
+        if not here.text and here.path and not deeper:
+            empty.append(" > ".join(here.path))
+    return empty
+
+
+def lint_paths(paths: list[Path], settings: Settings, today: date | None = None) -> list[Problem]:
+    """Problems in the knowledge files under ``paths``."""
+    today = today or date.today()
+    files, errors = discover(paths)
+    problems = [Problem(message.split(":", 1)[0], "error", message.split(": ", 1)[-1]) for message in errors]
+    seen_text: dict[str, str] = {}
+    for file in files:
+        try:
+            loaded = load_file(file, settings.max_file_bytes)
+        except InputError as exc:
+            problems.append(Problem(file.source, "error", str(exc).removeprefix(f"{file.source}: ")))
+            continue
+        problems.extend(Problem(file.source, "warning", w.removeprefix(f"{file.source}: ")) for w in loaded.warnings)
+        if loaded.crm is not None:
+            continue
+        first = loaded.documents[0]
+        missing = [name for name in ("owner", "reviewed") if getattr(first, name) is None]
+        if loaded.front is not None and loaded.front.kind is None:
+            missing.insert(0, "kind")
+        if missing:
+            problems.append(Problem(file.source, "warning", f"missing front matter field(s): {', '.join(missing)}"))
+        if first.expires and first.expires < today:
+            problems.append(Problem(file.source, "error", f"expired on {first.expires}; update it or remove it"))
+        elif first.reviewed and first.reviewed + timedelta(days=first.review_every_days or settings.review_every_days) < today:
+            problems.append(Problem(file.source, "warning", f"stale: last reviewed {first.reviewed}"))
+        for document in loaded.documents:
+            for section in _empty_sections(document.body):
+                problems.append(Problem(file.source, "warning", f"empty section '{section}'"))
+            for chunk in chunk_document(document, settings.chunk_chars):
+                normal = re.sub(r"\W+", " ", chunk.text.lower()).strip()
+                if len(normal) < 40:
+                    continue
+                where = f"{file.source} ({chunk.section})"
+                if normal in seen_text and seen_text[normal] != where:
+                    problems.append(Problem(file.source, "warning", f"duplicate text in '{chunk.section}', also in {seen_text[normal]}"))
+                else:
+                    seen_text.setdefault(normal, where)
+    return problems

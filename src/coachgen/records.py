@@ -1,0 +1,90 @@
+"""Structured records in SQLite: reps and deals imported from CRM exports."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from coachgen.errors import NotFoundError
+
+__all__ = ["DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records"]
+
+DEAL_COLUMNS = (
+    "id", "name", "account", "rep", "stage", "status", "amount", "created", "close_date",
+    "stage_changed", "last_activity", "next_step", "product", "contacts", "notes", "source",
+)
+REP_COLUMNS = ("rep", "manager", "region", "quota", "email", "source")
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS deals ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'id' else ' REAL' if c == 'amount' else ' TEXT') for c in DEAL_COLUMNS)});
+CREATE INDEX IF NOT EXISTS deals_rep ON deals(rep);
+CREATE TABLE IF NOT EXISTS reps ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'rep' else ' REAL' if c == 'quota' else ' TEXT') for c in REP_COLUMNS)});
+"""
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What an import did to the records."""
+
+    added: int
+    updated: int
+    unchanged: int
+
+
+def _stored(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class Records:
+    """Deals and reps, upserted by id or name."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.db = connection
+        self.db.executescript(_SCHEMA)
+
+    def _upsert(self, table: str, key: str, columns: tuple[str, ...], rows: list[dict[str, Any]], source: str) -> ImportCounts:
+        added = updated = unchanged = 0
+        placeholders = ", ".join("?" * len(columns))
+        updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != key)
+        for row in rows:
+            values = tuple(_stored(row.get(column)) if column != "source" else source for column in columns)
+            old = self.db.execute(f"SELECT * FROM {table} WHERE {key} = ?", (row[key],)).fetchone()
+            if old is not None and tuple(old) == values:
+                unchanged += 1
+                continue
+            self.db.execute(
+                f"INSERT INTO {table}({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT({key}) DO UPDATE SET {updates}",
+                values,
+            )
+            added, updated = (added + 1, updated) if old is None else (added, updated + 1)
+        return ImportCounts(added, updated, unchanged)
+
+    def upsert_deals(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
+        """Insert or update deals by id (call inside a transaction)."""
+        return self._upsert("deals", "id", DEAL_COLUMNS, rows, source)
+
+    def upsert_reps(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
+        """Insert or update reps by name (call inside a transaction)."""
+        return self._upsert("reps", "rep", REP_COLUMNS, rows, source)
+
+    def deals(self, rep: str | None = None, status: str | None = None, stage: str | None = None) -> list[dict[str, Any]]:
+        """Deals, optionally for one rep, status (open/won/lost) or stage."""
+        clauses, args = [], []
+        for column, value in (("rep", rep), ("status", status), ("stage", stage)):
+            if value:
+                clauses.append(f"lower({column}) = lower(?)")
+                args.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [dict(row) for row in self.db.execute(f"SELECT * FROM deals {where} ORDER BY id", args)]
+
+    def deal(self, deal_id: str) -> dict[str, Any]:
+        """One deal by id."""
+        row = self.db.execute("SELECT * FROM deals WHERE id = ?", (deal_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no deal with id '{deal_id}'; 'coachgen deals list' shows the imported deals")
+        return dict(row)
+
+    def reps(self) -> list[dict[str, Any]]:
+        """Every rep on the roster."""
+        return [dict(row) for row in self.db.execute("SELECT * FROM reps ORDER BY rep")]

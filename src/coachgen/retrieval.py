@@ -1,0 +1,171 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (FTS5 BM25) chunk rankings fused, then ranked per document.
+
+Each ranking contributes ``weight / (RRF_K + rank)`` to a chunk (reciprocal rank
+fusion). A document scores its best chunk plus a share of its next ones, so a
+document that answers the query in several places beats one lucky chunk.
+Expired documents are left out unless asked for; stale ones are flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from coachgen.errors import InputError
+from coachgen.index.catalog import ChunkRow, fts_query
+from coachgen.index.vectors import chroma_where
+
+if TYPE_CHECKING:
+    from coachgen.knowledge_base import KnowledgeBase
+
+__all__ = ["Filters", "Hit", "search", "search_many"]
+
+CANDIDATES = 60
+RRF_K = 20
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 0.7
+SECOND_CHUNK_SHARE = 0.25
+FTS_WEIGHTS = (2.0, 2.0, 1.0)  # title, heading path, text
+MAX_QUERY_CHARS = 2000
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+    nor not now of off on once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too under until up very
+    was we were what when where which while who whom why will with would you your yours yourself yourselves
+    im ive id dont doesnt didnt cant wont isnt arent wasnt youre theyre weve thats whats lets get got""".split()
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search; several values in one field mean any of them."""
+
+    kind: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
+    stage: tuple[str, ...] = ()
+    deal: tuple[str, ...] = ()
+    rep: tuple[str, ...] = ()
+
+    def where(self) -> dict[str, Any] | None:
+        """The matching Chroma ``where`` clause."""
+        return chroma_where({"kind": list(self.kind), "tag": list(self.tag), "stage": list(self.stage),
+                             "deal_id": list(self.deal), "rep": list(self.rep)})
+
+    def accepts(self, row: ChunkRow) -> bool:
+        """Whether a catalog row passes every filter."""
+        meta = row.meta
+        lowered = lambda values: {str(value).lower() for value in values}  # noqa: E731
+        checks = (
+            (self.kind, {row.kind}),
+            (self.tag, lowered(meta.get("tags", []))),
+            (self.stage, lowered(meta.get("stages", []))),
+            (self.deal, {meta.get("deal_id")}),
+            (self.rep, {meta.get("rep")}),
+        )
+        for wanted, have in checks:
+            if wanted and not ({value.lower() for value in wanted} if wanted is not self.deal and wanted is not self.rep else set(wanted)) & have:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with where it comes from and how fresh it is."""
+
+    id: str
+    source: str
+    section: str
+    score: float
+    text: str
+    kind: str
+    title: str
+    doc_key: str
+    reviewed: str | None
+    expires: str | None
+    stale: bool
+    deal_id: str | None = None
+    rep: str | None = None
+    tags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def _is_stale(row: ChunkRow, today: date, default_days: int) -> bool:
+    if row.reviewed is None:
+        return False
+    return row.reviewed + timedelta(days=row.review_every_days or default_days) < today
+
+
+def _is_expired(row: ChunkRow, today: date) -> bool:
+    return row.expires is not None and row.expires < today
+
+
+def search(
+    kb: "KnowledgeBase",
+    query: str,
+    k: int = 5,
+    filters: Filters | None = None,
+    include_expired: bool = False,
+    per_doc: int = 1,
+    today: date | None = None,
+    query_vector: list[float] | None = None,
+) -> list[Hit]:
+    """The ``k`` best chunks for ``query``, at most ``per_doc`` from any one document."""
+    query = " ".join(query.split())
+    if not query:
+        raise InputError("the search query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InputError(f"the search query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
+    if k < 1 or per_doc < 1:
+        raise InputError("--k and --per-doc must be at least 1")
+    filters = filters or Filters()
+    today = today or date.today()
+    if kb.catalog.get_meta("collection") is None:
+        return []
+    vector = query_vector if query_vector is not None else kb.embedder.embed_batch([query])[0]
+    pool = max(CANDIDATES, k * per_doc * 4)
+    dense = kb.vectors.query(vector, pool, filters.where())
+    match = fts_query(query, STOPWORDS)
+    lexical = kb.catalog.lexical(match, pool, FTS_WEIGHTS) if match else []
+    fused: dict[str, float] = {}
+    for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
+        for rank, (chunk_id, _score) in enumerate(ranking, 1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    rows = kb.catalog.chunks_by_id(fused)
+    per_document: dict[str, list[tuple[float, ChunkRow]]] = {}
+    for chunk_id, score in fused.items():
+        row = rows.get(chunk_id)
+        if row is None or not filters.accepts(row) or (not include_expired and _is_expired(row, today)):
+            continue
+        per_document.setdefault(row.doc_key, []).append((score, row))
+    ranked: list[tuple[float, float, ChunkRow]] = []
+    for scored in per_document.values():
+        scored.sort(key=lambda pair: -pair[0])
+        doc_score = scored[0][0] + SECOND_CHUNK_SHARE * sum(score for score, _ in scored[1:3])
+        ranked.extend((doc_score, score, row) for score, row in scored[:per_doc])
+    ranked.sort(key=lambda triple: (-triple[0], -triple[1], triple[2].id))
+    default_days = kb.settings.review_every_days
+    return [
+        Hit(
+            id=row.id, source=row.source, section=row.section, score=round(doc_score, 6), text=row.text,
+            kind=row.kind, title=row.title, doc_key=row.doc_key,
+            reviewed=row.reviewed.isoformat() if row.reviewed else None,
+            expires=row.expires.isoformat() if row.expires else None,
+            stale=_is_stale(row, today, default_days), deal_id=row.meta.get("deal_id"),
+            rep=row.meta.get("rep"), tags=list(row.meta.get("tags", [])),
+        )
+        for doc_score, _score, row in ranked[:k]
+    ]
+
+
+def search_many(kb: "KnowledgeBase", queries: list[str], **options: Any) -> list[list[Hit]]:
+    """Run many queries in one process, embedding them in one batch."""
+    cleaned = [" ".join(query.split()) for query in queries]
+    vectors = kb.embedder.embed_batch([query or " " for query in cleaned])
+    return [search(kb, query, query_vector=vector, **options) for query, vector in zip(cleaned, vectors)]

@@ -1,0 +1,99 @@
+"""Typed settings: CLI flag > ``COACHGEN_*`` environment > ``coachgen.toml`` > defaults.
+
+Nothing is read at import time; call :func:`load_settings` when a command runs.
+``COACHGEN_HOME`` decides where the index, the records and ``coachgen.toml`` live.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+
+from coachgen.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+ENV_PREFIX = "COACHGEN_"
+CONFIG_FILE = "coachgen.toml"
+
+
+class Settings(BaseModel):
+    """Every setting coachgen reads, with its default."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+
+    home: Path = Field(description="Directory holding the index, records and coachgen.toml.")
+    embedder: Literal["onnx", "openai"] = Field(
+        "onnx", description="onnx: the embedded MiniLM; openai: an OpenAI-compatible /embeddings endpoint."
+    )
+    embed_base_url: str | None = Field(None, description="Base URL of the embeddings endpoint.")
+    embed_model: str = Field("text-embedding-3-small", description="Model name sent to the embeddings endpoint.")
+    embed_api_key: SecretStr | None = Field(None, description="API key for the embeddings endpoint.")
+    embed_batch_size: int = Field(64, ge=1, le=2048, description="Texts per embedding call.")
+    embed_timeout: float = Field(60.0, gt=0, description="Seconds before an embeddings request is abandoned.")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset means a local index.")
+    max_file_bytes: int = Field(2_000_000, ge=1, description="Files larger than this are refused at ingest.")
+    chunk_chars: int = Field(1200, ge=200, le=8000, description="Upper bound on a chunk's characters.")
+    lock_timeout: float = Field(60.0, ge=0, description="Seconds a writer waits for the index lock.")
+    review_every_days: int = Field(
+        365, ge=1, description="A document not reviewed for this long is flagged stale (front matter may override)."
+    )
+
+    @property
+    def db_path(self) -> Path:
+        """SQLite file with the catalog, lexical index and CRM records."""
+        return self.home / "coachgen.db"
+
+    @property
+    def chroma_path(self) -> Path:
+        """Directory of the local Chroma index."""
+        return self.home / "chroma"
+
+    @property
+    def lock_path(self) -> Path:
+        """File whose lock makes a process the index's only writer."""
+        return self.home / "index.lock"
+
+
+def _default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("coachgen", appauthor=False))
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        key = ENV_PREFIX + name.upper()
+        if key in environ and environ[key] != "":
+            values[name] = environ[key]
+    return values
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return data.get("coachgen", data)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from defaults, the config file, the environment and ``overrides``."""
+    environ = os.environ if environ is None else environ
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    env = _from_env(environ)
+    home = Path(flags.get("home") or env.get("home") or _default_home()).expanduser()
+    values = {**_from_file(home / CONFIG_FILE), **env, **flags, "home": home}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"setting '{field}': {first['msg']} (check COACHGEN_{field.upper()} or {CONFIG_FILE})") from None
