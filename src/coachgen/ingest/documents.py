@@ -19,7 +19,6 @@ KINDS = (
     "training",
     "product",
     "announcement",
-    "process",
     "deal_note",
 )
 
