@@ -1,9 +1,13 @@
-"""Hybrid retrieval: dense (Chroma) and lexical (FTS5 BM25) chunk rankings fused, then ranked per document.
+"""Hybrid retrieval ranked per document: dense similarity of the best chunk plus document-level BM25.
 
-Each ranking contributes ``weight / (RRF_K + rank)`` to a chunk (reciprocal rank
-fusion). A document scores its best chunk plus a share of its next ones, so a
-document that answers the query in several places beats one lucky chunk.
-Expired documents are left out unless asked for; stale ones are flagged.
+A document scores ``max cosine(query, chunk)`` over its chunks (each chunk embedded
+with its heading path) plus ``LEXICAL_WEIGHT`` times its BM25 score over title,
+headings and whole text, normalised by the best BM25 score for the query. Taking
+the best chunk keeps short, focused documents competitive with long ones; the
+document-level keyword score rewards a document that covers all the query's words
+somewhere, not only in one chunk. Within a document, chunks are ordered the same
+way with chunk-level BM25. Expired documents are left out unless asked for;
+stale ones are flagged.
 """
 
 from __future__ import annotations
@@ -21,12 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Filters", "Hit", "search", "search_many"]
 
-CANDIDATES = 60
-RRF_K = 20
-DENSE_WEIGHT = 1.0
-LEXICAL_WEIGHT = 0.7
-SECOND_CHUNK_SHARE = 0.25
-FTS_WEIGHTS = (2.0, 2.0, 1.0)  # title, heading path, text
+CANDIDATES = 100
+LEXICAL_CANDIDATES = 50
+LEXICAL_WEIGHT = 0.12
+DOCUMENT_FTS_WEIGHTS = (3.0, 2.0, 1.0)  # title, headings, body
+CHUNK_FTS_WEIGHTS = (2.0, 2.0, 1.0)  # title, heading path, text
 MAX_QUERY_CHARS = 2000
 
 STOPWORDS = frozenset(
@@ -56,20 +59,17 @@ class Filters:
                              "deal_id": list(self.deal), "rep": list(self.rep)})
 
     def accepts(self, row: ChunkRow) -> bool:
-        """Whether a catalog row passes every filter."""
+        """Whether a catalog row passes every filter (kinds, tags and stages ignore case)."""
         meta = row.meta
-        lowered = lambda values: {str(value).lower() for value in values}  # noqa: E731
+        folded = lambda values: {str(value).lower() for value in values}  # noqa: E731
         checks = (
-            (self.kind, {row.kind}),
-            (self.tag, lowered(meta.get("tags", []))),
-            (self.stage, lowered(meta.get("stages", []))),
-            (self.deal, {meta.get("deal_id")}),
-            (self.rep, {meta.get("rep")}),
+            (folded(self.kind), {row.kind}),
+            (folded(self.tag), folded(meta.get("tags", []))),
+            (folded(self.stage), folded(meta.get("stages", []))),
+            (set(self.deal), {meta.get("deal_id")}),
+            (set(self.rep), {meta.get("rep")}),
         )
-        for wanted, have in checks:
-            if wanted and not ({value.lower() for value in wanted} if wanted is not self.deal and wanted is not self.rep else set(wanted)) & have:
-                return False
-        return True
+        return all(not wanted or wanted & have for wanted, have in checks)
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,20 @@ def _is_expired(row: ChunkRow, today: date) -> bool:
     return row.expires is not None and row.expires < today
 
 
+def _normalised(ranking: list[tuple[str, float]]) -> dict[str, float]:
+    """Scores divided by the best one, so the top lexical match counts 1.0."""
+    best = max((score for _, score in ranking), default=0.0)
+    return {key: score / best for key, score in ranking} if best > 0 else {}
+
+
+def _similarities(kb: "KnowledgeBase", vector: list[float], chunk_ids: list[str]) -> dict[str, float]:
+    """Cosine similarity of the query to chunks the dense search did not return."""
+    if not chunk_ids:
+        return {}
+    stored = kb.vectors.vectors(chunk_ids)
+    return {chunk_id: sum(a * b for a, b in zip(vector, values)) for chunk_id, values in stored.items()}
+
+
 def search(
     kb: "KnowledgeBase",
     query: str,
@@ -129,26 +143,26 @@ def search(
     if kb.catalog.get_meta("collection") is None:
         return []
     vector = query_vector if query_vector is not None else kb.embedder.embed_batch([query])[0]
-    pool = max(CANDIDATES, k * per_doc * 4)
-    dense = kb.vectors.query(vector, pool, filters.where())
+    dense = dict(kb.vectors.query(vector, max(CANDIDATES, k * per_doc * 4), filters.where()))
     match = fts_query(query, STOPWORDS)
-    lexical = kb.catalog.lexical(match, pool, FTS_WEIGHTS) if match else []
-    fused: dict[str, float] = {}
-    for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
-        for rank, (chunk_id, _score) in enumerate(ranking, 1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank)
-    rows = kb.catalog.chunks_by_id(fused)
-    per_document: dict[str, list[tuple[float, ChunkRow]]] = {}
-    for chunk_id, score in fused.items():
+    doc_lexical = _normalised(kb.catalog.lexical_documents(match, LEXICAL_CANDIDATES, DOCUMENT_FTS_WEIGHTS) if match else [])
+    chunk_lexical = _normalised(kb.catalog.lexical(match, CANDIDATES * 2, CHUNK_FTS_WEIGHTS) if match else [])
+    chunk_ids = kb.catalog.chunk_ids_of_documents(doc_lexical)
+    missing = [chunk_id for ids in chunk_ids.values() for chunk_id in ids if chunk_id not in dense]
+    dense.update(_similarities(kb, vector, missing))
+    rows = kb.catalog.chunks_by_id(dense)
+    per_document: dict[str, list[tuple[float, float, ChunkRow]]] = {}
+    for chunk_id, similarity in dense.items():
         row = rows.get(chunk_id)
         if row is None or not filters.accepts(row) or (not include_expired and _is_expired(row, today)):
             continue
-        per_document.setdefault(row.doc_key, []).append((score, row))
+        chunk_score = similarity + LEXICAL_WEIGHT * chunk_lexical.get(chunk_id, 0.0)
+        per_document.setdefault(row.doc_key, []).append((similarity, chunk_score, row))
     ranked: list[tuple[float, float, ChunkRow]] = []
-    for scored in per_document.values():
-        scored.sort(key=lambda pair: -pair[0])
-        doc_score = scored[0][0] + SECOND_CHUNK_SHARE * sum(score for score, _ in scored[1:3])
-        ranked.extend((doc_score, score, row) for score, row in scored[:per_doc])
+    for doc_key, scored in per_document.items():
+        doc_score = max(similarity for similarity, _, _ in scored) + LEXICAL_WEIGHT * doc_lexical.get(doc_key, 0.0)
+        scored.sort(key=lambda triple: -triple[1])
+        ranked.extend((doc_score, chunk_score, row) for _, chunk_score, row in scored[:per_doc])
     ranked.sort(key=lambda triple: (-triple[0], -triple[1], triple[2].id))
     default_days = kb.settings.review_every_days
     return [

@@ -42,6 +42,9 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_key);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, section, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+    title, headings, body, tokenize = 'porter unicode61 remove_diacritics 2'
+);
 """
 
 
@@ -162,6 +165,7 @@ class Catalog:
             f"DELETE FROM chunks_fts WHERE rowid IN (SELECT c.rowid FROM chunks c JOIN documents d ON d.key = c.doc_key WHERE {where})",
             args,
         )
+        self.db.execute(f"DELETE FROM documents_fts WHERE rowid IN (SELECT d.rowid FROM documents d WHERE {where})", args)
         self.db.execute(f"DELETE FROM chunks WHERE doc_key IN (SELECT key FROM documents d WHERE {where})", args)
         self.db.execute(f"DELETE FROM documents WHERE key IN (SELECT key FROM documents d WHERE {where})", args)
 
@@ -180,13 +184,21 @@ class Catalog:
                 (file.source, file.path, file.root, file.sha256, file.ingested_at),
             )
             by_key = {document.key: document for document in documents}
+            grouped: dict[str, list[Chunk]] = {key: [] for key in by_key}
+            for chunk in chunks:
+                grouped[chunk.doc_key].append(chunk)
             for document in documents:
                 meta = document.metadata()
-                self.db.execute(
+                cursor = self.db.execute(
                     "INSERT INTO documents(key, source, kind, title, reviewed, expires, review_every_days, deal_id, rep, meta) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (document.key, document.source, document.kind, document.title, meta["reviewed"], meta["expires"],
                      document.review_every_days, document.deal_id, document.rep, json.dumps({**meta, **document.extra})),
+                )
+                own = grouped[document.key]
+                self.db.execute(
+                    "INSERT INTO documents_fts(rowid, title, headings, body) VALUES (?, ?, ?, ?)",
+                    (cursor.lastrowid, document.title, " ".join(dict.fromkeys(c.section for c in own)), " ".join(c.text for c in own)),
                 )
             for chunk in chunks:
                 cursor = self.db.execute(
@@ -234,6 +246,26 @@ class Catalog:
             (*weights, match, *weights, limit),
         )
         return [(row["id"], row["score"]) for row in rows]
+
+    def lexical_documents(self, match: str, limit: int, weights: tuple[float, float, float]) -> list[tuple[str, float]]:
+        """Document keys ranked by BM25 over title, headings and whole text (higher is better)."""
+        rows = self.db.execute(
+            "SELECT d.key, -bm25(documents_fts, ?, ?, ?) AS score FROM documents_fts f JOIN documents d ON d.rowid = f.rowid "
+            "WHERE documents_fts MATCH ? ORDER BY bm25(documents_fts, ?, ?, ?) LIMIT ?",
+            (*weights, match, *weights, limit),
+        )
+        return [(row["key"], row["score"]) for row in rows]
+
+    def chunk_ids_of_documents(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Chunk ids of each document, in order."""
+        keys = list(keys)
+        found: dict[str, list[str]] = {key: [] for key in keys}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            rows = self.db.execute(f"SELECT id, doc_key FROM chunks WHERE doc_key IN ({','.join('?' * len(part))}) ORDER BY ordinal", part)
+            for row in rows:
+                found[row["doc_key"]].append(row["id"])
+        return found
 
     def counts(self) -> dict[str, Any]:
         """Files, documents and chunks held, and documents per kind."""
