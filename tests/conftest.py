@@ -1,0 +1,94 @@
+"""Shared fixtures: a temporary COACHGEN_HOME per test, one real embedder, one sample index, no network."""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from coachgen.index.embeddings import OnnxMiniLM
+from coachgen.knowledge_base import KnowledgeBase
+from coachgen.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE = ROOT / "knowledge"
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address):  # type: ignore[no-untyped-def]
+    """Refuse any connection that leaves the machine: the suite must pass offline."""
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            allowed = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            allowed = host == "localhost"
+        if not allowed:
+            raise OSError(f"network access to {host} blocked in tests")
+    return _real_connect(self, address)
+
+
+socket.socket.connect = _loopback_only  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("COACHGEN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("COACHGEN_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> OnnxMiniLM:
+    """The real embedded MiniLM, loaded once."""
+    return OnnxMiniLM()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def kb(home: Path, embedder: OnnxMiniLM) -> KnowledgeBase:
+    """An empty knowledge base in this test's home."""
+    base = KnowledgeBase(load_settings(home=home), embedder=embedder)
+    yield base
+    base.close()
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) -> Path:
+    """A home with the bundled sample ingested once per session; copy it before writing."""
+    home = tmp_path_factory.mktemp("sample") / "home"
+    base = KnowledgeBase(load_settings(home=home, environ={}), embedder=embedder)
+    report = base.ingest([KNOWLEDGE])
+    assert not report.errors, report.errors
+    base.close()
+    return home
+
+
+@pytest.fixture
+def sample_kb(sample_home: Path, embedder: OnnxMiniLM) -> KnowledgeBase:
+    """The sample index, read-only by convention."""
+    base = KnowledgeBase(load_settings(home=sample_home), embedder=embedder)
+    yield base
+    base.close()
+
+
+@pytest.fixture
+def sample_copy(sample_home: Path, home: Path) -> Path:
+    """A private copy of the sample home that a test may change."""
+    shutil.copytree(sample_home, home)
+    return home
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a file, creating folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
