@@ -1,0 +1,35 @@
+"""Two ingest processes on one home: one waits for the lock, and nothing is lost."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import write
+
+
+def test_two_ingest_processes_at_once_lose_nothing(tmp_path, home):
+    folders = []
+    for name in ("east", "west"):
+        folder = tmp_path / name
+        for number in range(25):
+            write(folder / f"{name}-{number}.md", f"# {name} note {number}\n\nThe {name} team playbook, note number {number}, about account {name}{number}.\n")
+        folders.append(folder)
+    env = {**os.environ, "COACHGEN_HOME": str(home)}
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "coachgen", "kb", "ingest", str(folder), "--json"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for folder in folders
+    ]
+    outputs = [process.communicate(timeout=300) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert sum(json.loads(out)["chunks_added"] for out, _ in outputs) == 50
+    stats = json.loads(subprocess.run([sys.executable, "-m", "coachgen", "kb", "stats", "--json"], env=env,
+                                      capture_output=True, text=True, check=True).stdout)
+    assert stats["chunks"] == stats["vectors"] == 50
+    queries = tmp_path / "queries.txt"
+    queries.write_text("\n".join(f"The {n} team playbook, note number {i}, about account {n}{i}." for n in ("east", "west") for i in range(25)))
+    lines = subprocess.run([sys.executable, "-m", "coachgen", "kb", "search", "--queries", str(queries), "--k", "1"], env=env,
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    found = [json.loads(line)["results"][0]["source"] for line in lines]
+    assert found == [f"{n}-{i}.md" for n in ("east", "west") for i in range(25)]
