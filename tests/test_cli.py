@@ -131,3 +131,11 @@ def test_home_flag_wins_over_environment(run, tmp_path):
     assert (other / "coachgen.db").exists()
     assert json.loads(run("--home", other, "kb", "stats", "--json").stdout)["files"] == 1
     assert json.loads(run("kb", "stats", "--json").stdout)["files"] == 0
+
+
+def test_readme_command_reference_is_current():
+    from coachgen.cli.reference import END, START, reference
+
+    readme = (KNOWLEDGE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split(START, 1)[1].split(END, 1)[0]
+    assert section == "\n" + reference(), "run: python -m coachgen.cli.reference --write README.md"

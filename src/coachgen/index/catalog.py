@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from coachgen.errors import SchemaVersionError
+from coachgen.errors import IndexBusyError, SchemaVersionError
 from coachgen.ingest.documents import Chunk, Document
 
 __all__ = ["SCHEMA_VERSION", "Catalog", "ChunkRow", "FileRow", "connect"]
@@ -53,10 +54,21 @@ def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, timeout=30, isolation_level=None)
     connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA foreign_keys=ON")
     connection.execute("PRAGMA busy_timeout=30000")
-    return connection
+    connection.execute("PRAGMA foreign_keys=ON")
+    # Switching to WAL needs an exclusive lock and SQLite answers "locked" at once, without the
+    # busy handler, while another process opens the same new database: retry for a while.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                connection.execute("PRAGMA journal_mode=WAL")
+            return connection
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                connection.close()
+                raise IndexBusyError(f"{path}: the database stayed locked by another process; try again") from None
+            time.sleep(0.05)
 
 
 @dataclass(frozen=True)
