@@ -200,12 +200,12 @@ class KnowledgeBase:
             embedder = self.embedder
             already = self.vectors.existing([chunk.id for chunk in fresh])
             todo = [chunk for chunk in fresh if chunk.id not in already]
+            metadata = {chunk_id: meta for item in pending for chunk_id, meta in item.metadata.items()}
             size = self.settings.embed_batch_size
             for start in range(0, len(todo), size):
                 part = todo[start:start + size]
                 vectors = embedder.embed_batch([chunk.embedding_text() for chunk in part])
-                metadatas = [next(item.metadata[c.id] for item in pending if c.id in item.metadata) for c in part]
-                self.vectors.upsert([chunk.id for chunk in part], vectors, metadatas)
+                self.vectors.upsert([chunk.id for chunk in part], vectors, [metadata[chunk.id] for chunk in part])
                 report.chunks_embedded += len(part)
             if self.catalog.get_meta("embedder") is None:
                 self.catalog.set_meta("embedder", embedder.name)

@@ -27,6 +27,7 @@ __all__ = ["Filters", "Hit", "search", "search_many"]
 
 CANDIDATES = 100
 LEXICAL_CANDIDATES = 50
+LEXICAL_ONLY_DOCUMENTS = 20  # keyword-only matches whose chunks are scored against the query vector
 LEXICAL_WEIGHT = 0.12
 DOCUMENT_FTS_WEIGHTS = (3.0, 2.0, 1.0)  # title, headings, body
 CHUNK_FTS_WEIGHTS = (2.0, 2.0, 1.0)  # title, heading path, text
@@ -116,8 +117,13 @@ def _similarities(kb: "KnowledgeBase", vector: list[float], chunk_ids: list[str]
     """Cosine similarity of the query to chunks the dense search did not return."""
     if not chunk_ids:
         return {}
+    import numpy as np
+
     stored = kb.vectors.vectors(chunk_ids)
-    return {chunk_id: sum(a * b for a, b in zip(vector, values)) for chunk_id, values in stored.items()}
+    if not stored:
+        return {}
+    similarities = np.asarray(list(stored.values()), dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+    return dict(zip(stored, similarities.astype(float).tolist()))
 
 
 def search(
@@ -147,10 +153,12 @@ def search(
     match = fts_query(query, STOPWORDS)
     doc_lexical = _normalised(kb.catalog.lexical_documents(match, LEXICAL_CANDIDATES, DOCUMENT_FTS_WEIGHTS) if match else [])
     chunk_lexical = _normalised(kb.catalog.lexical(match, CANDIDATES * 2, CHUNK_FTS_WEIGHTS) if match else [])
-    chunk_ids = kb.catalog.chunk_ids_of_documents(doc_lexical)
-    missing = [chunk_id for ids in chunk_ids.values() for chunk_id in ids if chunk_id not in dense]
-    dense.update(_similarities(kb, vector, missing))
     rows = kb.catalog.chunks_by_id(dense)
+    seen_docs = {row.doc_key for row in rows.values()}
+    unseen = [key for key in doc_lexical if key not in seen_docs][:LEXICAL_ONLY_DOCUMENTS]
+    missing = [chunk_id for ids in kb.catalog.chunk_ids_of_documents(unseen).values() for chunk_id in ids]
+    dense.update(_similarities(kb, vector, missing))
+    rows.update(kb.catalog.chunks_by_id(missing))
     per_document: dict[str, list[tuple[float, float, ChunkRow]]] = {}
     for chunk_id, similarity in dense.items():
         row = rows.get(chunk_id)

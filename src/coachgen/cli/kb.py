@@ -135,7 +135,7 @@ def list_documents(
     if as_json:
         print_json([{**{key: row[key] for key in row.keys() if key != "meta"}, "meta": json.loads(row["meta"])} for row in rows])
         return
-    table = Table("source", "kind", "title", "chunks", "reviewed")
+    table = Table("document", "kind", "title", "chunks", "reviewed")
     for row in rows:
         table.add_row(row["key"], row["kind"], row["title"], str(row["chunk_count"]), row["reviewed"] or "-")
     out().print(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -150,7 +151,7 @@ def make_embedder(settings: Settings) -> Embedder:
     """The embedder chosen by ``settings.embedder``."""
     if settings.embedder == "onnx":
         return OnnxMiniLM()
-    if not settings.embed_base_url and not settings.embed_api_key:
-        raise ConfigError("embedder 'openai' needs COACHGEN_EMBED_BASE_URL or COACHGEN_EMBED_API_KEY")
-    key = settings.embed_api_key.get_secret_value() if settings.embed_api_key else None
+    key = settings.embed_api_key.get_secret_value() if settings.embed_api_key else os.environ.get("OPENAI_API_KEY")
+    if not settings.embed_base_url and not key:
+        raise ConfigError("embedder 'openai' needs COACHGEN_EMBED_BASE_URL or an API key (COACHGEN_EMBED_API_KEY or OPENAI_API_KEY)")
     return OpenAIEmbedder(settings.embed_base_url, settings.embed_model, key, settings.embed_timeout)
