@@ -34,6 +34,10 @@ def document_from_row(row: dict[str, Any]) -> Document:
     )
 
 
+def _as_list(vector: Any) -> list[float] | None:
+    return None if vector is None else [float(value) for value in vector]
+
+
 def index_stats(kb: KnowledgeBase) -> dict[str, Any]:
     """Counts and settings that describe the index."""
     counts = kb.catalog.counts()
@@ -66,7 +70,7 @@ def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
             write({"type": "document", **document, "meta": json.loads(document["meta"])})
         for chunk in chunks:
             write({"type": "chunk", "id": chunk.id, "doc_key": chunk.doc_key, "ordinal": chunk.ordinal, "section": chunk.section,
-                "text": chunk.text, "embedding": vectors.get(chunk.id)})
+                "text": chunk.text, "embedding": _as_list(vectors.get(chunk.id))})
         for deal in kb.records.deals():
             write({"type": "deal", **deal})
         for rep in kb.records.reps():

@@ -152,26 +152,28 @@ def search(
     dense = dict(kb.vectors.query(vector, max(CANDIDATES, k * per_doc * 4), filters.where()))
     match = fts_query(query, STOPWORDS)
     doc_lexical = _normalised(kb.catalog.lexical_documents(match, LEXICAL_CANDIDATES, DOCUMENT_FTS_WEIGHTS) if match else [])
-    chunk_lexical = _normalised(kb.catalog.lexical(match, CANDIDATES * 2, CHUNK_FTS_WEIGHTS) if match else [])
     rows = kb.catalog.chunks_by_id(dense)
     seen_docs = {row.doc_key for row in rows.values()}
     unseen = [key for key in doc_lexical if key not in seen_docs][:LEXICAL_ONLY_DOCUMENTS]
     missing = [chunk_id for ids in kb.catalog.chunk_ids_of_documents(unseen).values() for chunk_id in ids]
     dense.update(_similarities(kb, vector, missing))
     rows.update(kb.catalog.chunks_by_id(missing))
-    per_document: dict[str, list[tuple[float, float, ChunkRow]]] = {}
-    for chunk_id, similarity in dense.items():
-        row = rows.get(chunk_id)
-        if row is None or not filters.accepts(row) or (not include_expired and _is_expired(row, today)):
-            continue
-        chunk_score = similarity + LEXICAL_WEIGHT * chunk_lexical.get(chunk_id, 0.0)
-        per_document.setdefault(row.doc_key, []).append((similarity, chunk_score, row))
+    per_document: dict[str, list[ChunkRow]] = {}
+    for chunk_id, row in rows.items():
+        if filters.accepts(row) and (include_expired or not _is_expired(row, today)):
+            per_document.setdefault(row.doc_key, []).append(row)
+    doc_scores = {
+        doc_key: max(dense[row.id] for row in chunks) + LEXICAL_WEIGHT * doc_lexical.get(doc_key, 0.0)
+        for doc_key, chunks in per_document.items()
+    }
+    best_docs = sorted(doc_scores, key=lambda key: (-doc_scores[key], key))[:k]
+    candidates = [row for key in best_docs for row in per_document[key]]
+    chunk_lexical = _normalised(kb.catalog.lexical_among(match, [row.rowid for row in candidates], CHUNK_FTS_WEIGHTS) if match else [])
     ranked: list[tuple[float, float, ChunkRow]] = []
-    for doc_key, scored in per_document.items():
-        doc_score = max(similarity for similarity, _, _ in scored) + LEXICAL_WEIGHT * doc_lexical.get(doc_key, 0.0)
-        scored.sort(key=lambda triple: -triple[1])
-        ranked.extend((doc_score, chunk_score, row) for _, chunk_score, row in scored[:per_doc])
-    ranked.sort(key=lambda triple: (-triple[0], -triple[1], triple[2].id))
+    for doc_key in best_docs:
+        scored = sorted(((dense[row.id] + LEXICAL_WEIGHT * chunk_lexical.get(row.id, 0.0), row) for row in per_document[doc_key]),
+                        key=lambda pair: (-pair[0], pair[1].ordinal))
+        ranked.extend((doc_scores[doc_key], chunk_score, row) for chunk_score, row in scored[:per_doc])
     default_days = kb.settings.review_every_days
     return [
         Hit(

@@ -259,6 +259,17 @@ class Catalog:
         )
         return [(row["id"], row["score"]) for row in rows]
 
+    def lexical_among(self, match: str, rowids: list[int], weights: tuple[float, float, float]) -> list[tuple[str, float]]:
+        """BM25 scores of the given chunks (by rowid) that match; higher is better."""
+        if not rowids:
+            return []
+        rows = self.db.execute(
+            "SELECT c.id, -bm25(chunks_fts, ?, ?, ?) AS score FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid "
+            f"WHERE chunks_fts MATCH ? AND f.rowid IN ({','.join('?' * len(rowids))})",
+            (*weights, match, *rowids),
+        )
+        return [(row["id"], row["score"]) for row in rows]
+
     def lexical_documents(self, match: str, limit: int, weights: tuple[float, float, float]) -> list[tuple[str, float]]:
         """Document keys ranked by BM25 over title, headings and whole text (higher is better)."""
         rows = self.db.execute(

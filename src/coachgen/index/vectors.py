@@ -87,12 +87,12 @@ class VectorStore:
                 return ids
             offset += len(page)
 
-    def vectors(self, ids: list[str]) -> dict[str, list[float]]:
-        """Stored vectors by chunk id."""
-        found: dict[str, list[float]] = {}
+    def vectors(self, ids: list[str]) -> dict[str, Any]:
+        """Stored vectors by chunk id (numpy arrays)."""
+        found: dict[str, Any] = {}
         for start in range(0, len(ids), _BATCH):
             page = self._collection.get(ids=ids[start:start + _BATCH], include=["embeddings"])
-            found.update((chunk_id, [float(x) for x in vector]) for chunk_id, vector in zip(page["ids"], page["embeddings"]))
+            found.update(zip(page["ids"], page["embeddings"]))
         return found
 
     def count(self) -> int:
