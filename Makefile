@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(COACHGEN) kb ingest --sample
 	$(COACHGEN) kb stats
-	$(COACHGEN) deals list --rep "Dana Whitfield"
-	$(COACHGEN) kb search "the buyer says we cost way more than the other vendor" --k 3
+	$(COACHGEN) deals show D-1001
+	$(COACHGEN) kb search "the buyer says a competitor quoted them much less" --k 3
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

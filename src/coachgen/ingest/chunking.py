@@ -86,7 +86,8 @@ def _pieces(text: str, limit: int) -> list[str]:
 def heading_path(title: str, path: tuple[str, ...]) -> str:
     """'Title > Section > Subsection', without repeating a top heading equal to the title."""
     parts = list(path)
-    if parts and parts[0].strip().lower() == title.strip().lower():
+    same = lambda a, b: re.sub(r"\W+", "", a.lower()) == re.sub(r"\W+", "", b.lower())  # noqa: E731
+    if parts and same(parts[0], title):
         parts = parts[1:]
     return " > ".join([title, *parts])
 
