@@ -115,17 +115,22 @@ def test_stray_vectors_from_a_crash_are_reused_then_swept(kb, tmp_path):
     assert counts(kb) == (2, 2)
 
 
+class Renamed:
+    """The real embedder under another name, as if the index had been built by another one."""
+
+    dim = 384
+
+    def __init__(self, embedder, name):
+        self.embedder, self.name = embedder, name
+
+    def embed_batch(self, texts):
+        return self.embedder.embed_batch(texts)
+
+
 def test_querying_with_another_embedder_says_to_reindex(kb, tmp_path, embedder):
     write(tmp_path / "kb" / "cold.md", PLAYBOOK)
     kb.ingest([tmp_path / "kb"])
-
-    class Other:
-        name, dim = "openai:text-embedding-3-small", 384
-
-        def embed_batch(self, texts):
-            return embedder.embed_batch(texts)
-
-    other = KnowledgeBase(kb.settings, embedder=Other())
+    other = KnowledgeBase(kb.settings, embedder=Renamed(embedder, "openai:text-embedding-3-small"))
     with pytest.raises(EmbedderMismatchError, match="kb reindex"):
         other.search("cold calling")
 
@@ -135,14 +140,7 @@ def test_reindex_switches_embedder_and_keeps_results(kb, tmp_path, embedder):
 
     write(tmp_path / "kb" / "cold.md", PLAYBOOK)
     kb.ingest([tmp_path / "kb"])
-
-    class Renamed:
-        name, dim = "onnx:renamed", 384
-
-        def embed_batch(self, texts):
-            return embedder.embed_batch(texts)
-
-    other = KnowledgeBase(kb.settings, embedder=Renamed())
+    other = KnowledgeBase(kb.settings, embedder=Renamed(embedder, "onnx:renamed"))
     assert reindex(other) == 2
     assert other.catalog.get_meta("embedder") == "onnx:renamed"
     assert other.catalog.get_meta("collection") == "coachgen-chunks-2"

@@ -121,7 +121,7 @@ def test_long_sections_are_split_within_the_bound():
     paragraphs = "\n\n".join(f"Paragraph {i}. " + "word " * 60 for i in range(20))
     sentence_wall = " ".join(f"Sentence number {i} is here." for i in range(200))
     body = f"# Big\n\n## Paragraphs\n{paragraphs}\n\n## Wall\n{sentence_wall}\n"
-    document = Document("big.md", "big.md", "playbook", "Big", body)
+    document = Document(key="big.md", source="big.md", kind="playbook", title="Big", body=body)
     chunks = chunk_document(document, 500)
     assert all(len(chunk.text) <= 500 for chunk in chunks)
     assert {chunk.section for chunk in chunks} == {"Big > Paragraphs", "Big > Wall"}

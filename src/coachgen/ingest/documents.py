@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["KINDS", "Chunk", "Document", "chunk_id"]
+__all__ = ["CURATION_FIELDS", "KINDS", "Chunk", "Curation", "Document", "chunk_id"]
 
 #: Document kinds a front matter ``kind`` may name; ``deal_note`` is given to CRM notes.
 KINDS = (
@@ -23,15 +23,10 @@ KINDS = (
 )
 
 
-@dataclass(frozen=True)
-class Document:
-    """One retrievable document: a markdown file, one objection entry, or one deal's notes."""
+@dataclass(frozen=True, kw_only=True)
+class Curation:
+    """Who owns a document, how fresh it is, and whom and what it is for."""
 
-    key: str
-    source: str
-    kind: str
-    title: str
-    body: str
     owner: str | None = None
     reviewed: date | None = None
     expires: date | None = None
@@ -40,6 +35,24 @@ class Document:
     stages: tuple[str, ...] = ()
     personas: tuple[str, ...] = ()
     skills: tuple[str, ...] = ()
+
+    def curation(self) -> dict[str, Any]:
+        """The curation fields alone, to pass on to another record."""
+        return {name: getattr(self, name) for name in CURATION_FIELDS}
+
+
+CURATION_FIELDS = tuple(Curation.__dataclass_fields__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document(Curation):
+    """One retrievable document: a markdown file, one objection entry, or one deal's notes."""
+
+    key: str
+    source: str
+    kind: str
+    title: str
+    body: str
     deal_id: str | None = None
     rep: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

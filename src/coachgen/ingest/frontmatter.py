@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 
 from coachgen.errors import InputError
-from coachgen.ingest.documents import KINDS
+from coachgen.ingest.documents import KINDS, Curation
 
-__all__ = ["FrontMatter", "parse_duration_days", "parse_front_matter", "split_front_matter"]
+__all__ = ["FrontMatter", "load_yaml", "parse_duration_days", "parse_front_matter", "split_front_matter"]
 
 KNOWN_FIELDS = {
     "kind", "title", "owner", "reviewed", "expires", "review_every",
@@ -23,20 +23,12 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks|m|month|months|y|y
 _UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 
 
-@dataclass(frozen=True)
-class FrontMatter:
+@dataclass(frozen=True, kw_only=True)
+class FrontMatter(Curation):
     """Validated front matter; every field optional."""
 
     kind: str | None = None
     title: str | None = None
-    owner: str | None = None
-    reviewed: date | None = None
-    expires: date | None = None
-    review_every_days: int | None = None
-    tags: tuple[str, ...] = ()
-    stages: tuple[str, ...] = ()
-    personas: tuple[str, ...] = ()
-    skills: tuple[str, ...] = ()
     unknown: tuple[str, ...] = ()
 
 
@@ -120,14 +112,19 @@ def validate_fields(data: dict[str, Any]) -> FrontMatter:
     )
 
 
-def parse_front_matter(yaml_text: str, where: str) -> FrontMatter:
-    """Parse and validate a front matter block; ``where`` names the file in errors."""
+def load_yaml(text: str, where: str, what: str = "YAML") -> Any:
+    """``yaml.safe_load`` with errors as one line: ``where: invalid <what> (line N)``."""
     try:
-        data = yaml.safe_load(yaml_text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" (front matter line {mark.line + 1})" if mark else ""
-        raise InputError(f"{where}: invalid YAML front matter{line}") from None
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise InputError(f"{where}: invalid {what}{line}") from None
+
+
+def parse_front_matter(yaml_text: str, where: str) -> FrontMatter:
+    """Parse and validate a front matter block; ``where`` names the file in errors."""
+    data = load_yaml(yaml_text, where, "YAML front matter")
     if data is None:
         return FrontMatter()
     if not isinstance(data, dict):

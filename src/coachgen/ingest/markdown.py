@@ -33,13 +33,6 @@ def load_markdown(source: str, text: str) -> tuple[Document, FrontMatter]:
         kind=front.kind or "playbook",
         title=front.title or _title_from(source, body),
         body=body,
-        owner=front.owner,
-        reviewed=front.reviewed,
-        expires=front.expires,
-        review_every_days=front.review_every_days,
-        tags=front.tags,
-        stages=front.stages,
-        personas=front.personas,
-        skills=front.skills,
+        **front.curation(),
     )
     return document, front

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
-
-import yaml
 
 from coachgen.errors import InputError
 from coachgen.ingest.documents import Document
-from coachgen.ingest.frontmatter import FrontMatter, validate_fields
+from coachgen.ingest.frontmatter import FrontMatter, load_yaml, validate_fields
 
 __all__ = ["load_objection_library"]
 
@@ -55,26 +54,14 @@ def _entry_document(entry: Any, number: int, source: str, library: str, header: 
         kind="objection",
         title=library,
         body=body,
-        owner=header.owner,
-        reviewed=header.reviewed,
-        expires=header.expires,
-        review_every_days=header.review_every_days,
-        tags=tags,
-        stages=fields.stages or header.stages,
-        personas=header.personas,
-        skills=header.skills,
+        **{**header.curation(), "tags": tags, "stages": fields.stages or header.stages},
         extra={"objection": objection.strip()},
     )
 
 
 def load_objection_library(source: str, text: str) -> list[Document]:
     """One document per objection entry; header fields (owner, reviewed, tags...) apply to all."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{source}: invalid YAML{line}") from None
+    data = load_yaml(text, source)
     entries, raw_header = _entries_and_header(data, source)
     if not entries:
         raise InputError(f"{source}: the objection library has no entries")
@@ -84,8 +71,7 @@ def load_objection_library(source: str, text: str) -> list[Document]:
         raise InputError(f"{source}: {exc}") from None
     library = header.title or "Objection library"
     documents = [_entry_document(entry, number, source, library, header) for number, entry in enumerate(entries, 1)]
-    keys = [document.key for document in documents]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    duplicates = sorted(key for key, count in Counter(document.key for document in documents).items() if count > 1)
     if duplicates:
         raise InputError(f"{source}: duplicate objection entries: {', '.join(duplicates)}")
     return documents
