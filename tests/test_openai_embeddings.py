@@ -1,9 +1,5 @@
 """The OpenAI-compatible embeddings backend against a real HTTP server on loopback."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from conftest import write
@@ -15,38 +11,18 @@ from coachgen.settings import load_settings
 
 
 @pytest.fixture
-def endpoint(embedder):
-    """A loopback /v1/embeddings server that answers with the embedded model's vectors, scaled."""
-    seen: list[dict] = []
+def endpoint(embedder, json_server):
+    """A loopback /v1/embeddings server that answers with the embedded model's vectors, scaled and shuffled."""
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server naming
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            seen.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
-            if body["input"] == ["fail please"]:
-                self.send_response(400)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"error": {"message": "bad input", "type": "invalid_request_error"}}')
-                return
-            vectors = embedder.embed_batch(body["input"])
-            data = [{"object": "embedding", "index": i, "embedding": [3 * x for x in v]} for i, v in enumerate(vectors)]
-            payload = json.dumps({"object": "list", "data": list(reversed(data)), "model": body["model"],
-                                  "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def reply(path, body):
+        if body["input"] == ["fail please"]:
+            return 400, {"error": {"message": "bad input", "type": "invalid_request_error"}}
+        vectors = embedder.embed_batch(body["input"])
+        data = [{"object": "embedding", "index": i, "embedding": [3 * x for x in v]} for i, v in enumerate(vectors)]
+        return 200, {"object": "list", "data": list(reversed(data)), "model": body["model"],
+                     "usage": {"prompt_tokens": 1, "total_tokens": 1}}
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1", seen
-    server.shutdown()
+    return json_server(reply)
 
 
 def test_embeddings_come_from_the_endpoint_normalised_and_in_order(endpoint):

@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Filters", "Hit", "KnowledgeBase", "Settings", "load_settings", "search"]
+__all__ = ["CallPlan", "Filters", "Hit", "KnowledgeBase", "Settings", "load_settings", "plan_call", "search"]
 
 _EXPORTS = {
+    "CallPlan": "coachgen.artifacts.call_plan",
+    "plan_call": "coachgen.artifacts.call_plan",
     "Filters": "coachgen.retrieval",
     "Hit": "coachgen.retrieval",
     "KnowledgeBase": "coachgen.knowledge_base",
@@ -25,6 +27,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
+    from coachgen.artifacts.call_plan import CallPlan, plan_call
     from coachgen.knowledge_base import KnowledgeBase
     from coachgen.retrieval import Filters, Hit, search
     from coachgen.settings import Settings, load_settings

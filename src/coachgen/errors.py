@@ -12,7 +12,8 @@ into a one-line message and exit code 1.
      │    ├── EmbedderMismatchError  index built by another embedder
      │    ├── SchemaVersionError     index written by another coachgen version
      │    └── IndexBusyError         another process holds the write lock
-     └── EmbeddingError         the embedder could not run (missing model, bad checksum, endpoint failure)
+     ├── EmbeddingError         the embedder could not run (missing model, bad checksum, endpoint failure)
+     └── GenerationError        the chat model's answer did not validate after a retry (keeps the raw text)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "ConfigError",
     "EmbedderMismatchError",
     "EmbeddingError",
+    "GenerationError",
     "IndexBusyError",
     "IndexError_",
     "InputError",
@@ -69,3 +71,11 @@ class IndexBusyError(IndexError_):
 
 class EmbeddingError(CoachgenError):
     """The embedder could not produce vectors."""
+
+
+class GenerationError(CoachgenError):
+    """The chat model's answer did not fit the schema after one re-ask; ``raw`` keeps its text."""
+
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw

@@ -19,6 +19,8 @@ REP_COLUMNS = ("rep", "manager", "region", "quota", "email", "source")
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS deals ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'id' else ' REAL' if c == 'amount' else ' TEXT') for c in DEAL_COLUMNS)});
 CREATE INDEX IF NOT EXISTS deals_rep ON deals(rep);
+CREATE TABLE IF NOT EXISTS plans (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, plan TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS plans_deal ON plans(deal_id, created_at);
 CREATE TABLE IF NOT EXISTS reps ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'rep' else ' REAL' if c == 'quota' else ' TEXT') for c in REP_COLUMNS)});
 """
 
@@ -88,3 +90,12 @@ class Records:
     def reps(self) -> list[dict[str, Any]]:
         """Every rep on the roster."""
         return [dict(row) for row in self.db.execute("SELECT * FROM reps ORDER BY rep")]
+
+    def save_plan(self, deal_id: str, created_at: str, plan_json: str) -> None:
+        """Keep a generated pre-call plan with its deal."""
+        self.db.execute("INSERT INTO plans(deal_id, created_at, plan) VALUES (?, ?, ?)", (deal_id, created_at, plan_json))
+
+    def latest_plan(self, deal_id: str) -> str | None:
+        """The most recent stored plan of a deal, as JSON."""
+        row = self.db.execute("SELECT plan FROM plans WHERE deal_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1", (deal_id,)).fetchone()
+        return row["plan"] if row else None

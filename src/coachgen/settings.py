@@ -42,6 +42,16 @@ class Settings(BaseModel):
     review_every_days: int = Field(
         365, ge=1, description="A document not reviewed for this long is flagged stale (front matter may override)."
     )
+    llm_model_path: Path | None = Field(None, description="A GGUF file for the in-process llama.cpp model (default: bundled SmolLM2-135M).")
+    llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible chat endpoint; set to use it instead of llama.cpp.")
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the chat endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the chat endpoint (OPENAI_API_KEY also works).")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds before a chat request is abandoned.")
+    llm_retries: int = Field(1, ge=0, le=5, description="Retries of a failed chat request (the only retry layer).")
+    llm_max_tokens: int = Field(900, ge=16, le=32768, description="Output token budget of one generation.")
+    llm_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
+    llm_context: int = Field(8192, ge=512, description="Context window of the llama.cpp model.")
+    prompts_dir: Path | None = Field(None, description="Folder whose prompt templates override the bundled ones.")
 
     @property
     def db_path(self) -> Path:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli import deals, kb, reps
+from coachgen.cli import deals, kb, prep, prompts, reps
 from coachgen.cli.common import CoachgenGroup
 
 __all__ = ["app", "main"]
@@ -22,6 +22,9 @@ app = typer.Typer(
 app.add_typer(kb.app, name="kb")
 app.add_typer(deals.app, name="deals")
 app.add_typer(reps.app, name="reps")
+app.add_typer(prompts.app, name="prompts")
+app.command("prep")(prep.prep)
+app.command("schema")(prompts.schema)
 
 
 @app.callback()

@@ -1,0 +1,1 @@
+"""Coaching artifacts, one module each, built from records, retrieved sources and model prose."""

@@ -1,0 +1,37 @@
+"""Printing artifacts: rich Markdown in a terminal, plain when piped, atomic files with -o."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["emit", "print_messages"]
+
+
+def emit(text: str, fmt: str, output: Path | None) -> None:
+    """Write ``text`` to ``output`` atomically, or show it on stdout."""
+    if output is not None:
+        from coachgen.fileio import atomic_writer
+
+        with atomic_writer(output) as handle:
+            handle.write(text)
+        sys.stderr.write(f"wrote {output}\n")
+        return
+    if fmt == "md" and sys.stdout.isatty():
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(text))
+        return
+    sys.stdout.write(text)
+
+
+def print_messages(messages: list[dict[str, str]], sources: list[dict[str, Any]]) -> None:
+    """A dry run: the exact messages, then the retrieved sources, as plain text."""
+    for message in messages:
+        sys.stdout.write(f"===== {message['role']} =====\n{message['content']}\n")
+    sys.stdout.write("===== retrieved sources =====\n")
+    for source in sources:
+        sys.stdout.write(json.dumps(source, ensure_ascii=False) + "\n")

@@ -1,0 +1,1 @@
+"""Chat models (embedded llama.cpp or an OpenAI-compatible endpoint) and schema-constrained generation."""

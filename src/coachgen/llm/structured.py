@@ -1,0 +1,90 @@
+"""Schema-constrained generation: decode against the JSON schema, validate, re-ask once, then fail typed."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from coachgen.errors import GenerationError
+
+__all__ = ["Generation", "generate_structured", "strict_schema"]
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass
+class Generation(Generic[T]):
+    """A validated value with the raw text and token counts of every attempt."""
+
+    value: T
+    raw: str
+    input_tokens: int
+    output_tokens: int
+    attempts: int
+
+
+def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with every object closed and every property required (OpenAI strict mode)."""
+    schema = copy.deepcopy(model.model_json_schema())
+
+    def close(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                node["additionalProperties"] = False
+                node["required"] = list(node["properties"])
+            for value in node.values():
+                close(value)
+        elif isinstance(node, list):
+            for value in node:
+                close(value)
+
+    close(schema)
+    return schema
+
+
+def _response_format(model: Any, schema_model: type[BaseModel]) -> dict[str, Any] | None:
+    kind = getattr(model, "_llm_type", "")
+    if kind == "llama-cpp":
+        return {"type": "json_object", "schema": strict_schema(schema_model)}
+    if kind.startswith("openai"):
+        return {"type": "json_schema", "json_schema": {"name": schema_model.__name__, "strict": True, "schema": strict_schema(schema_model)}}
+    return None
+
+
+def _parse(text: str, schema_model: type[T]) -> T:
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end < start:
+        raise ValueError("the answer holds no JSON object")
+    return schema_model.model_validate(json.loads(text[start:end + 1]))
+
+
+def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None) -> Generation[T]:
+    """Ask for ``schema_model``; ``check(value)`` may raise ``ValueError`` for content rules (citations, names)."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    response_format = _response_format(model, schema_model)
+    options = {"response_format": response_format} if response_format else {}
+    conversation = list(messages)
+    tokens_in = tokens_out = 0
+    raw = ""
+    for attempt in (1, 2):
+        reply = model.invoke(conversation, **options)
+        raw = str(reply.content)
+        usage = getattr(reply, "usage_metadata", None) or {}
+        tokens_in += usage.get("input_tokens", 0)
+        tokens_out += usage.get("output_tokens", 0)
+        try:
+            value = _parse(raw, schema_model)
+            if check is not None:
+                check(value)
+            return Generation(value, raw, tokens_in, tokens_out, attempt)
+        except (ValueError, ValidationError, json.JSONDecodeError) as exc:
+            problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, ValidationError):
+                problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+            conversation += [AIMessage(content=raw), HumanMessage(content=f"That answer was not valid: {problem}. Reply again with only JSON that fits the schema.")]
+    raise GenerationError(f"the model's answer did not fit the {schema_model.__name__} schema after a retry: {problem}", raw=raw)

@@ -1,0 +1,109 @@
+"""Render artifacts as Markdown, JSON or one self-contained, escaped HTML file.
+
+Artifacts first become a simple outline (title, meta lines, sections of items), so Markdown and
+HTML are two views of the same content.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+__all__ = ["FORMATS", "Outline", "Section", "plan_outline", "render"]
+
+FORMATS = ("md", "json", "html")
+
+
+@dataclass
+class Section:
+    """A heading and its lines; ``numbered`` lists are ordered."""
+
+    title: str
+    items: list[str] = field(default_factory=list)
+    numbered: bool = False
+
+
+@dataclass
+class Outline:
+    title: str
+    meta: list[str]
+    sections: list[Section]
+
+
+def _cite(numbers: list[int]) -> str:
+    return " " + "".join(f"[{n}]" for n in numbers) if numbers else ""
+
+
+def _money(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "unknown"
+
+
+def plan_outline(plan: Any) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.call_plan.CallPlan`."""
+    deal, head = plan.deal, plan.header
+    sections = [
+        Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Amount: {_money(deal.amount)}", f"Close date: {deal.close_date or 'unknown'}",
+                         f"Rep: {deal.rep or 'unknown'}", f"Next step on record: {deal.next_step or 'none'}",
+                         f"Last activity: {deal.last_activity or 'unknown'}"]),
+        Section("Objective (the advance)", [plan.objective.text + _cite(plan.objective.sources),
+                                            f"Best outcome: {plan.best_outcome}", f"Minimum acceptable: {plan.minimum_outcome}"]),
+        Section("Agenda and upfront contract", list(plan.agenda), numbered=True),
+        Section("Attendees", [f"{a.name} ({a.role}): {a.stance}; cares about {a.cares_about}" for a in plan.attendees] or ["No attendees known: ask who will join."]),
+        Section("MEDDPICC", [
+            f"{m.element}: {m.status}" + (f" (\"{m.evidence}\")" if m.evidence else "")
+            + (f". Ask: {m.question.text}{_cite(m.question.sources)}" if m.question else "")
+            for m in plan.meddpicc
+        ]),
+        Section("Discovery questions", [q.text + _cite(q.sources) for q in plan.discovery_questions], numbered=True),
+        Section("Objections raised in the notes", [
+            f"They said: \"{o.raised}\". Library: {o.objection} Response: {o.response.text}{_cite(o.response.sources)}" for o in plan.objections
+        ] or ["None found in the notes."]),
+        Section("If they say X, do Y", [f"If they say \"{s.if_they_say}\": {s.then_do}{_cite(s.sources)}" for s in plan.scenarios]),
+        Section("Value story", [f"Why we are in business: {plan.value_story.why_us}", f"Their need: {plan.value_story.their_need}",
+                                f"How we solve it: {plan.value_story.how_we_solve}{_cite(plan.value_story.sources)}"]),
+        Section("Content to send", [c.text + _cite(c.sources) for c in plan.content_to_send] or ["Nothing found in the knowledge base."]),
+        Section("Sources", [f"[{s.number}] {s.file} > {s.section.split(' > ', 1)[-1]}" + (f" (reviewed {s.reviewed})" if s.reviewed else "")
+                            + (" STALE" if s.stale else "") for s in plan.sources]),
+    ]
+    if plan.notes:
+        sections.append(Section("Notes", list(plan.notes)))
+    meta = [f"model {head.model} | prompt {head.prompt_hash} | {head.generated_at} | tokens in {head.input_tokens}, out {head.output_tokens}",
+            f"chunks: {', '.join(head.chunk_ids)}"]
+    return Outline(f"Pre-call plan: {deal.account} ({deal.id}), {plan.call_type} call", meta, sections)
+
+
+def to_markdown(outline: Outline) -> str:
+    """Plain Markdown."""
+    lines = [f"# {outline.title}", "", *[f"_{line}_  " for line in outline.meta], ""]
+    for section in outline.sections:
+        lines += [f"## {section.title}", ""]
+        lines += [f"{n}. {item}" if section.numbered else f"- {item}" for n, item in enumerate(section.items, 1)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+_CSS = "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#1d1d1f}" \
+       "h1{font-size:1.5rem}h2{font-size:1.1rem;margin-top:1.6rem;border-bottom:1px solid #ddd}.meta{color:#666;font-size:.85rem}"
+
+
+def to_html(outline: Outline) -> str:
+    """One self-contained HTML page; every piece of text is escaped."""
+    esc = html.escape
+    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{esc(outline.title)}</title>",
+             f"<style>{_CSS}</style></head><body>", f"<h1>{esc(outline.title)}</h1>"]
+    parts += [f'<p class="meta">{esc(line)}</p>' for line in outline.meta]
+    for section in outline.sections:
+        tag = "ol" if section.numbered else "ul"
+        parts.append(f"<h2>{esc(section.title)}</h2><{tag}>" + "".join(f"<li>{esc(item)}</li>" for item in section.items) + f"</{tag}>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def render(artifact: BaseModel, fmt: str, outline: Outline) -> str:
+    """``artifact`` as md, json or html."""
+    if fmt == "json":
+        return artifact.model_dump_json(indent=2) + "\n"
+    return to_html(outline) if fmt == "html" else to_markdown(outline)
