@@ -73,6 +73,8 @@ def test_errors_are_one_line_without_traceback(run, tmp_path):
     assert "give either a QUERY" in run("kb", "search").stderr
     assert "give at least one PATH" in run("kb", "ingest").stderr
     assert "Traceback" not in run("deals", "show", "X").stderr
+    long = run("deals", "show", "D" * 120)
+    assert long.exit_code == 1 and len(long.stderr.strip().splitlines()) == 1
 
 
 def test_remove_and_lint(run, tmp_path):

