@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/retrieval_quality.py
 	$(BIN)/python benchmarks/ingest_and_query.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/prep_overhead.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

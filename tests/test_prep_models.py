@@ -17,6 +17,7 @@ def test_prep_with_the_real_embedded_model(sample_copy, tmp_path):
     assert result.exit_code == 0, result.output
     plan = CallPlan.model_validate_json(out.read_text())
     assert plan.header.model.startswith("llama.cpp:SmolLM2-135M")
+    assert plan.header.input_tokens > 500 and plan.header.output_tokens > 0
     assert plan.deal.account == "Harborline Logistics" and plan.deal.amount == 96000.0
     assert plan.deal.next_step == "Rachel Stein to return MSA redlines by 2 Dec"
     numbers = {source.number for source in plan.sources}

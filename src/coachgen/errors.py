@@ -76,6 +76,8 @@ class EmbeddingError(CoachgenError):
 class GenerationError(CoachgenError):
     """The chat model's answer did not fit the schema after one re-ask; ``raw`` keeps its text."""
 
-    def __init__(self, message: str, raw: str = "") -> None:
+    def __init__(self, message: str, raw: str = "", input_tokens: int = 0, output_tokens: int = 0) -> None:
         super().__init__(message)
         self.raw = raw
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens

@@ -372,7 +372,7 @@ def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> Call
         generation = generate_structured(model, prepared.messages_as_langchain(), PlanDraft, check=check)
         draft, tokens = generation.value, (generation.input_tokens, generation.output_tokens)
     except GenerationError as exc:
-        draft = prepared.fallback
+        draft, tokens = prepared.fallback, (exc.input_tokens, exc.output_tokens)
         notes.append(f"The model's draft was not usable ({exc}); the objective, outcomes and agenda come from the sales process.")
     for ref in prepared.pack.refs():
         if ref.stale:

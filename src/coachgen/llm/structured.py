@@ -87,4 +87,5 @@ def generate_structured(model: Any, messages: list[Any], schema_model: type[T], 
             if isinstance(exc, ValidationError):
                 problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
             conversation += [AIMessage(content=raw), HumanMessage(content=f"That answer was not valid: {problem}. Reply again with only JSON that fits the schema.")]
-    raise GenerationError(f"the model's answer did not fit the {schema_model.__name__} schema after a retry: {problem}", raw=raw)
+    raise GenerationError(f"the model's answer did not fit the {schema_model.__name__} schema after a retry: {problem}",
+                          raw=raw, input_tokens=tokens_in, output_tokens=tokens_out)
