@@ -250,15 +250,6 @@ class Catalog:
         for row in self.db.execute(f"{_CHUNK_SELECT} ORDER BY d.source, c.doc_key, c.ordinal"):
             yield _chunk_row(row)
 
-    def lexical(self, match: str, limit: int, weights: tuple[float, float, float]) -> list[tuple[str, float]]:
-        """Chunk ids ranked by BM25 over title, section and text (higher is better)."""
-        rows = self.db.execute(
-            "SELECT c.id, -bm25(chunks_fts, ?, ?, ?) AS score FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid "
-            "WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, ?, ?, ?) LIMIT ?",
-            (*weights, match, *weights, limit),
-        )
-        return [(row["id"], row["score"]) for row in rows]
-
     def lexical_among(self, match: str, rowids: list[int], weights: tuple[float, float, float]) -> list[tuple[str, float]]:
         """BM25 scores of the given chunks (by rowid) that match; higher is better."""
         if not rowids:
