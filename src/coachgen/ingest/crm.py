@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from coachgen.errors import InputError, MappingError
+from coachgen.ingest.documents import Document
 
 __all__ = [
     "DEAL_FIELDS",
@@ -261,10 +262,8 @@ def read_crm_table(
     return CrmTable(kind, rows, columns, ignored)
 
 
-def deal_documents(table: CrmTable, source: str) -> list["Document"]:
+def deal_documents(table: CrmTable, source: str) -> list[Document]:
     """One retrievable document per deal with notes, linked by deal id and rep."""
-    from coachgen.ingest.documents import Document
-
     documents = []
     for row in table.rows:
         notes = row.get("notes")
