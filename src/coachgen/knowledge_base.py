@@ -8,6 +8,7 @@ catalog decides what exists; stray vectors are swept at the end of each write.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +25,10 @@ from coachgen.ingest.loader import CrmOptions, LoadedFile, SourceFile, discover,
 from coachgen.records import Records
 from coachgen.settings import Settings
 
-__all__ = ["IngestReport", "KnowledgeBase", "chunk_metadata"]
+__all__ = ["RECORDS_ROOT", "IngestReport", "KnowledgeBase", "chunk_metadata"]
+
+#: The root recorded for documents coachgen writes itself rather than reads from a file.
+RECORDS_ROOT = "coachgen-records"
 
 Progress = Callable[[str], None]
 _FLUSH_TEXTS = 256
@@ -180,6 +184,13 @@ class KnowledgeBase:
             report.files_unchanged += 1
             report.chunks_unchanged += len(self.catalog.chunk_ids_of(file.source))
             return None
+        pending = self._pending(loaded)
+        if not pending.chunks and loaded.crm is None:
+            report.errors.append(f"{file.source}: no text to index (every section is empty)")
+            return None
+        return pending
+
+    def _pending(self, loaded: LoadedFile) -> _Pending:
         chunks: list[Chunk] = []
         metadata: dict[str, dict[str, Any]] = {}
         for document in loaded.documents:
@@ -187,10 +198,17 @@ class KnowledgeBase:
             for chunk in chunk_document(document, self.settings.chunk_chars):
                 chunks.append(chunk)
                 metadata[chunk.id] = meta
-        if not chunks and loaded.crm is None:
-            report.errors.append(f"{file.source}: no text to index (every section is empty)")
-            return None
-        return _Pending(loaded, chunks, metadata, self.catalog.chunk_ids_of(file.source))
+        return _Pending(loaded, chunks, metadata, self.catalog.chunk_ids_of(loaded.file.source))
+
+    def index_documents(self, source: str, documents: list[Document], on_wait: Progress | None = None) -> IngestReport:
+        """Index documents coachgen writes itself (deal logs), under ``source`` as if it were a file."""
+        digest = hashlib.sha256("\x00".join(f"{d.key}\x00{d.body}" for d in documents).encode()).hexdigest()
+        loaded = LoadedFile(SourceFile(Path(source), Path(RECORDS_ROOT), source), digest, list(documents))
+        report = IngestReport()
+        with self.write_lock(on_wait):
+            self._flush([self._pending(loaded)], report)
+            self._sweep()
+        return report
 
     def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
         if not pending:

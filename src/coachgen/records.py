@@ -19,6 +19,8 @@ REP_COLUMNS = ("rep", "manager", "region", "quota", "email", "source")
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS deals ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'id' else ' REAL' if c == 'amount' else ' TEXT') for c in DEAL_COLUMNS)});
 CREATE INDEX IF NOT EXISTS deals_rep ON deals(rep);
+CREATE TABLE IF NOT EXISTS deal_log (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS deal_log_deal ON deal_log(deal_id, created_at);
 CREATE TABLE IF NOT EXISTS plans (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, plan TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS plans_deal ON plans(deal_id, created_at);
 CREATE TABLE IF NOT EXISTS reps ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'rep' else ' REAL' if c == 'quota' else ' TEXT') for c in REP_COLUMNS)});
@@ -99,3 +101,22 @@ class Records:
         """The most recent stored plan of a deal, as JSON."""
         row = self.db.execute("SELECT plan FROM plans WHERE deal_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1", (deal_id,)).fetchone()
         return row["plan"] if row else None
+
+    def add_log(self, deal_id: str, created_at: str, kind: str, text: str) -> bool:
+        """Append call notes or debrief answers to a deal; False when the same text is already there."""
+        self.deal(deal_id)
+        if self.db.execute("SELECT 1 FROM deal_log WHERE deal_id = ? AND kind = ? AND text = ?", (deal_id, kind, text)).fetchone():
+            return False
+        self.db.execute("INSERT INTO deal_log(deal_id, created_at, kind, text) VALUES (?, ?, ?, ?)", (deal_id, created_at, kind, text))
+        return True
+
+    def log(self, deal_id: str) -> list[dict[str, Any]]:
+        """A deal's appended notes, oldest first."""
+        rows = self.db.execute("SELECT created_at, kind, text FROM deal_log WHERE deal_id = ? ORDER BY created_at, rowid", (deal_id,))
+        return [dict(row) for row in rows]
+
+    def notes(self, deal_id: str) -> str:
+        """The CRM notes of a deal followed by everything appended since (call notes, debrief answers)."""
+        deal = self.deal(deal_id)
+        entries = [f"{e['created_at'][:10]} ({e['kind']}): {e['text']}" for e in self.log(deal_id)]
+        return "\n".join([deal["notes"] or "", *entries]).strip()

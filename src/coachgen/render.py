@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["FORMATS", "Outline", "Section", "plan_outline", "render"]
+__all__ = ["FORMATS", "Outline", "Section", "debrief_outline", "plan_outline", "render"]
 
 FORMATS = ("md", "json", "html")
 
@@ -65,14 +65,35 @@ def plan_outline(plan: Any) -> Outline:
         Section("Value story", [f"Why we are in business: {plan.value_story.why_us}", f"Their need: {plan.value_story.their_need}",
                                 f"How we solve it: {plan.value_story.how_we_solve}{_cite(plan.value_story.sources)}"]),
         Section("Content to send", [c.text + _cite(c.sources) for c in plan.content_to_send] or ["Nothing found in the knowledge base."]),
-        Section("Sources", [f"[{s.number}] {s.file} > {s.section.split(' > ', 1)[-1]}" + (f" (reviewed {s.reviewed})" if s.reviewed else "")
-                            + (" STALE" if s.stale else "") for s in plan.sources]),
     ]
-    if plan.notes:
-        sections.append(Section("Notes", list(plan.notes)))
-    meta = [f"model {head.model} | prompt {head.prompt_hash} | {head.generated_at} | tokens in {head.input_tokens}, out {head.output_tokens}",
+    return Outline(f"Pre-call plan: {deal.account} ({deal.id}), {plan.call_type} call", _meta(head), sections + _closing(plan))
+
+
+def debrief_outline(debrief: Any) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.debrief.Debrief`."""
+    deal = debrief.deal
+    sections = [
+        Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Plan objective: {debrief.plan_objective or 'no plan was stored'}",
+                         f"Call notes: {debrief.call_notes or 'none given'}"]),
+        Section("Debrief questions", [f"{q.topic}: {q.question}{_cite(q.sources)}" for q in debrief.questions], numbered=True),
+        Section("MEDDPICC since the plan", [f"{c.element}: {c.before} -> {c.now}" + (f" (\"{c.evidence}\")" if c.evidence else "")
+                                            for c in debrief.meddpicc_changes]),
+        Section("Skill behind the stumbles", [f"\"{s.stumble}\" ({s.objection}): practise with {s.module.text}{_cite(s.module.sources)}"
+                                              for s in debrief.skills] or ["No objection from the library in the call notes."]),
+        Section("Check-in", [f"Agree one change and check in on {debrief.check_in}."]),
+    ]
+    return Outline(f"Debrief: {deal.account} ({deal.id})", _meta(debrief.header), sections + _closing(debrief))
+
+
+def _meta(head: Any) -> list[str]:
+    return [f"model {head.model} | prompt {head.prompt_hash} | {head.generated_at} | tokens in {head.input_tokens}, out {head.output_tokens}",
             f"chunks: {', '.join(head.chunk_ids)}"]
-    return Outline(f"Pre-call plan: {deal.account} ({deal.id}), {plan.call_type} call", meta, sections)
+
+
+def _closing(artifact: Any) -> list[Section]:
+    sections = [Section("Sources", [f"[{s.number}] {s.file} > {s.section.split(' > ', 1)[-1]}" + (f" (reviewed {s.reviewed})" if s.reviewed else "")
+                                    + (" STALE" if s.stale else "") for s in artifact.sources])]
+    return sections + ([Section("Notes", list(artifact.notes))] if artifact.notes else [])
 
 
 def to_markdown(outline: Outline) -> str:

@@ -15,10 +15,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from coachgen.artifacts.common import ArtifactHeader, CitedText, SourcePack, SourceRef, unknown_names, utc_now
+from coachgen.artifacts.common import (
+    ArtifactHeader, CitedText, Prepared, SourcePack, SourceRef, grounding_problems, stale_notes, utc_now, write_prose,
+)
 from coachgen.artifacts.meddpicc import assess
-from coachgen.errors import GenerationError, InputError
-from coachgen.retrieval import Filters, Hit, search, search_many
+from coachgen.errors import InputError
+from coachgen.artifacts.grounding import (
+    Contact, DealFacts, ObjectionPlan, bullets, deal_facts, first_sentence, gap_question, matched_objections, plain, section_hit,
+)
+from coachgen.retrieval import Filters, search
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -27,32 +32,12 @@ if TYPE_CHECKING:
 __all__ = ["CALL_TYPES", "CallPlan", "PlanDraft", "PreparedCall", "build_call_plan", "plan_call", "prepare_call"]
 
 CALL_TYPES = ("discovery", "demo", "evaluation", "proposal", "negotiation", "check-in")
-OBJECTION_MATCH = 0.5  # hybrid score above which a note sentence is taken to raise a library objection
 ROLE_CARES = {
     "cfo": "payback period, budget cycle and risk", "vp finance": "payback period and team capacity",
     "controller": "days to close the books and audit findings", "ap": "hours spent chasing approvals and duplicates",
     "it": "security review, SSO and ERP integration", "ciso": "security review and data residency",
     "procurement": "price, terms and vendor risk", "legal": "contract terms and data protection",
 }
-
-
-class Contact(BaseModel):
-    name: str = Field(description="Person's name as the CRM records it.")
-    role: str = Field(description="Title or role.")
-
-
-class DealFacts(BaseModel):
-    id: str
-    name: str | None
-    account: str
-    rep: str | None
-    stage: str
-    status: str
-    amount: float | None
-    close_date: str | None
-    next_step: str | None
-    last_activity: str | None
-    contacts: list[Contact]
 
 
 class Attendee(BaseModel):
@@ -67,12 +52,6 @@ class MeddpiccItem(BaseModel):
     status: Literal["known", "unknown", "risk"] = Field(description="Decided by code from the deal notes.")
     evidence: str | None = Field(description="The note sentence that decided the status.")
     question: CitedText | None = Field(description="The methodology's question that closes the gap.")
-
-
-class ObjectionPlan(BaseModel):
-    raised: str = Field(description="The note sentence where the buyer raised it.")
-    objection: str = Field(description="The matching entry of the objection library.")
-    response: CitedText = Field(description="The library's response.")
 
 
 class Scenario(BaseModel):
@@ -120,7 +99,7 @@ class CallPlan(BaseModel):
 
 
 @dataclass
-class PreparedCall:
+class PreparedCall(Prepared):
     """Everything gathered before the model is called; ``messages`` is what a dry run prints."""
 
     deal: DealFacts
@@ -133,38 +112,6 @@ class PreparedCall:
     scenarios: list[Scenario]
     value_story: ValueStory
     fallback: PlanDraft
-    pack: SourcePack
-    known_text: str
-    messages: list[dict[str, str]]
-    prompt_hash: str
-
-    def messages_as_langchain(self) -> list[Any]:
-        """The messages as LangChain message objects."""
-        from langchain_core.messages import HumanMessage, SystemMessage
-
-        kinds = {"system": SystemMessage, "user": HumanMessage}
-        return [kinds[m["role"]](content=m["content"]) for m in self.messages]
-
-
-def _contacts(text: str | None) -> list[Contact]:
-    people = []
-    for part in re.split(r"[;\n]", text or ""):
-        match = re.match(r"\s*(.+?)\s*\((.+?)\)\s*$", part)
-        if match:
-            people.append(Contact(name=match.group(1), role=match.group(2)))
-        elif part.strip():
-            people.append(Contact(name=part.strip(), role="unknown"))
-    return people
-
-
-def _plain(text: str) -> str:
-    return text.replace("**", "").replace("__", "")
-
-
-def _bullets(text: str, question_only: bool = False) -> list[str]:
-    lines = [_plain(re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", line)).strip() for line in text.splitlines() if re.match(r"^\s*(?:[-*]|\d+\.)\s+", line)]
-    lines = [line.strip('"“”') for line in lines]
-    return [line for line in lines if not question_only or "?" in line]
 
 
 def _cares(role: str) -> str:
@@ -188,53 +135,13 @@ def _stance(name: str, notes: str) -> str:
     return "neutral"
 
 
-def _sentences(notes: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes or "") if len(s.strip()) > 12]
-
-
-def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s+", _plain(" ".join(text.split())))[0]
-
-
-def _section_hit(kb: "KnowledgeBase", query: str, kind: str, section_end: str) -> Hit | None:
-    hits = search(kb, query, k=3, per_doc=30, filters=Filters(kind=(kind,)))
-    wanted = section_end.lower()
-    for hit in hits:
-        if hit.section.lower().rsplit(" > ", 1)[-1].startswith(wanted):
-            return hit
-    return None
-
-
-def _gap_question(kb: "KnowledgeBase", element: str, pack: SourcePack) -> CitedText | None:
-    hit = _section_hit(kb, f"MEDDPICC {element} gap question", "methodology", element)
-    if hit is None:
-        return None
-    match = re.search(r"\*\*Gap question:\*\*\s*(.+)", hit.text)
-    text = match.group(1).strip().strip('"“”') if match else _first_sentence(hit.text)
-    return CitedText(text=text, sources=[pack.add(hit)])
-
-
-def _matched_objections(kb: "KnowledgeBase", notes: str, pack: SourcePack) -> list[ObjectionPlan]:
-    plans: dict[str, ObjectionPlan] = {}
-    sentences = _sentences(notes)
-    results = search_many(kb, sentences, k=1, filters=Filters(kind=("objection",))) if sentences else []
-    for sentence, hits in zip(sentences, results):
-        if not hits or hits[0].score < OBJECTION_MATCH or hits[0].doc_key in plans:
-            continue
-        hit = hits[0]
-        objection = hit.section.rsplit(" > ", 1)[-1]
-        response = hit.text.split("**Response:**", 1)[-1].strip()
-        plans[hit.doc_key] = ObjectionPlan(raised=sentence, objection=objection, response=CitedText(text=response, sources=[pack.add(hit)]))
-    return list(plans.values())
-
-
 def _discovery_questions(kb: "KnowledgeBase", roles: list[str], stage: str, pack: SourcePack) -> list[CitedText]:
     questions: list[CitedText] = []
     topics = [f"Questions for the {role}" for role in roles] + [f"{stage} questions", "Pain and its cost", "Decision and paper process"]
     for topic in topics:
         hits = search(kb, topic, k=1, per_doc=1, filters=Filters(kind=("discovery",)))
         for hit in hits:
-            for line in _bullets(hit.text, question_only=True)[:2]:
+            for line in bullets(hit.text, question_only=True)[:2]:
                 if len(questions) < 5 and all(line != q.text for q in questions):
                     questions.append(CitedText(text=line, sources=[pack.add(hit)]))
     return questions[:5]
@@ -242,11 +149,11 @@ def _discovery_questions(kb: "KnowledgeBase", roles: list[str], stage: str, pack
 
 def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: SourcePack) -> PlanDraft:
     """Objective, outcomes and agenda from the stage's exit criteria in the sales process."""
-    stage_hit = _section_hit(kb, f"{deal.stage} stage exit criteria", "playbook", deal.stage)
+    stage_hit = section_hit(kb, f"{deal.stage} stage exit criteria", "playbook", deal.stage)
     exit_line = None
     if stage_hit is not None:
         match = re.search(r"Exit criteria:\s*(.+)", stage_hit.text)
-        exit_line = _first_sentence(match.group(1)).strip().rstrip(".") if match else None
+        exit_line = first_sentence(match.group(1)).strip().rstrip(".") if match else None
     cited = [pack.add(stage_hit)] if stage_hit is not None else list(sorted(pack.numbers()))[:1]
     objective = f"The buyer commits to this exit criterion: {exit_line}." if exit_line else "The buyer commits to a dated next step they own."
     return PlanDraft(
@@ -266,23 +173,23 @@ def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: Sour
 
 def _scenarios(objections: list[ObjectionPlan], pack: SourcePack, kb: "KnowledgeBase") -> list[Scenario]:
     """If they say the objection the notes raised, do what the library's response says."""
-    scenarios = [Scenario(if_they_say=o.objection, then_do=_first_sentence(o.response.text)[:320], sources=o.response.sources)
+    scenarios = [Scenario(if_they_say=o.objection, then_do=first_sentence(o.response.text)[:320], sources=o.response.sources)
                  for o in objections[:3]]
     if scenarios:
         return scenarios
     hits = search(kb, "We need to think about it", k=1, filters=Filters(kind=("objection",)))
-    return [Scenario(if_they_say=_plain(h.section.rsplit(" > ", 1)[-1]), then_do=_first_sentence(h.text.split("**Response:**", 1)[-1]),
+    return [Scenario(if_they_say=plain(h.section.rsplit(" > ", 1)[-1]), then_do=first_sentence(h.text.split("**Response:**", 1)[-1]),
                      sources=[pack.add(h)]) for h in hits]
 
 
 def _value_story(kb: "KnowledgeBase", pain: str | None, pack: SourcePack) -> ValueStory:
     """Why we are in business and how we solve it from the product doc; their need from the notes."""
-    why_hit = _section_hit(kb, "why we are in business", "product", "Why we are in business")
-    what_hit = _section_hit(kb, "what the product does", "product", "What it does")
+    why_hit = section_hit(kb, "why we are in business", "product", "Why we are in business")
+    what_hit = section_hit(kb, "what the product does", "product", "What it does")
     return ValueStory(
-        why_us=_first_sentence(why_hit.text)[:400] if why_hit else "",
+        why_us=first_sentence(why_hit.text)[:400] if why_hit else "",
         their_need=(pain or "Not yet established in the notes: find it on this call.")[:400],
-        how_we_solve=" ".join(_bullets(what_hit.text)[:2])[:400] if what_hit else "",
+        how_we_solve=" ".join(bullets(what_hit.text)[:2])[:400] if what_hit else "",
         sources=[pack.add(hit) for hit in (why_hit, what_hit) if hit is not None],
     )
 
@@ -300,32 +207,28 @@ def prepare_call(
         raise InputError(f"--call-type '{call_type}' is not one of {', '.join(CALL_TYPES)}")
     stage = record["stage"]
     call_type = call_type or next((t for t in CALL_TYPES if t in stage.lower()), "check-in")
-    deal = DealFacts(
-        id=record["id"], name=record["name"], account=record["account"], rep=record["rep"], stage=stage, status=record["status"],
-        amount=record["amount"], close_date=record["close_date"], next_step=record["next_step"],
-        last_activity=record["last_activity"], contacts=_contacts(record["contacts"]),
-    )
-    notes = record["notes"] or ""
+    deal = deal_facts(record)
+    notes = kb.records.notes(deal_id)
     pack = SourcePack()
-    for hit in search(kb, f"{deal.account} notes", k=10, per_doc=10, filters=Filters(deal=(deal.id,))):
+    for hit in search(kb, f"{deal.account} notes", k=20, per_doc=10, filters=Filters(deal=(deal.id,))):
         pack.add(hit)
     people = [Contact(name=n, role=r) for n, r in attendees] if attendees else deal.contacts
     crew = [Attendee(name=p.name, role=p.role, stance=_stance(p.name, notes), cares_about=_cares(p.role)) for p in people]
     statuses = assess(notes)
     meddpicc = [
         MeddpiccItem(element=s.element, status=s.status, evidence=s.evidence,
-                     question=None if s.status == "known" else _gap_question(kb, s.element, pack))
+                     question=None if s.status == "known" else gap_question(kb, s.element, pack))
         for s in statuses
     ]
-    objections = _matched_objections(kb, notes, pack)
+    objections = matched_objections(kb, notes, pack)
     for competitor in ("Quorvel", "Brightbook"):
         if competitor.lower() in notes.lower():
             for hit in search(kb, f"battlecard {competitor} where we win", k=1, filters=Filters(kind=("battlecard",))):
                 pack.add(hit)
     roles = [p.role for p in people if p.role != "unknown"]
     questions = _discovery_questions(kb, roles, stage, pack)
-    content_hit = _section_hit(kb, "content to send after the call", "product", "Content to send")
-    content = [CitedText(text=line, sources=[pack.add(content_hit)]) for line in _bullets(content_hit.text)] if content_hit else []
+    content_hit = section_hit(kb, "content to send after the call", "product", "Content to send")
+    content = [CitedText(text=line, sources=[pack.add(content_hit)]) for line in bullets(content_hit.text)] if content_hit else []
     pain = next((s.evidence for s in statuses if s.element == "Identify pain" and s.evidence), None)
     scenarios = _scenarios(objections, pack, kb)
     value_story = _value_story(kb, pain, pack)
@@ -336,46 +239,27 @@ def prepare_call(
         {"role": "system", "content": prompts.render("prep", "system", variables)},
         {"role": "user", "content": prompts.render("prep", "user", variables)},
     ]
-    return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback, pack,
-                        known_text, messages, prompts.fingerprint("prep"))
+    return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback,
+                        pack=pack, known_text=known_text, messages=messages, prompt_hash=prompts.fingerprint("prep"))
 
 
 def _draft_problems(draft: PlanDraft, valid: set[int], known_text: str) -> list[str]:
-    problems = []
-    bad = sorted({n for n in draft.sources if n not in valid})
-    if bad:
-        problems.append(f"citations {bad} are not among the sources 1-{max(valid, default=0)}")
-    if len(set(draft.agenda)) < len(draft.agenda):
-        problems.append("the agenda repeats a step")
     texts = [draft.objective, draft.best_outcome, draft.minimum_outcome, *draft.agenda]
-    invented = unknown_names(texts, known_text)
-    if invented:
-        problems.append(f"names not in the deal records or sources: {', '.join(invented)}")
-    return problems
+    return grounding_problems(texts, draft.sources, valid, known_text, repeated=("the agenda", draft.agenda))
 
 
 def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> CallPlan:
     """Ask the model for the prose, check it, and assemble the plan (falling back to grounded prose)."""
-    from coachgen.llm.structured import generate_structured
-
     valid = prepared.pack.numbers()
-    notes: list[str] = []
 
     def check(draft: PlanDraft) -> None:
         problems = _draft_problems(draft, valid, prepared.known_text)
         if problems:
             raise ValueError("; ".join(problems))
 
-    tokens = (0, 0)
-    try:
-        generation = generate_structured(model, prepared.messages_as_langchain(), PlanDraft, check=check)
-        draft, tokens = generation.value, (generation.input_tokens, generation.output_tokens)
-    except GenerationError as exc:
-        draft, tokens = prepared.fallback, (exc.input_tokens, exc.output_tokens)
-        notes.append(f"The model's draft was not usable ({exc}); the objective, outcomes and agenda come from the sales process.")
-    for ref in prepared.pack.refs():
-        if ref.stale:
-            notes.append(f"Source {ref.number} ({ref.file}, {ref.section}) is past its review date ({ref.reviewed}).")
+    draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), PlanDraft, check, prepared.fallback,
+                                       "the objective, outcomes and agenda come from the sales process.")
+    notes += stale_notes(prepared.pack)
     header = ArtifactHeader(
         artifact="prep", model=model_name, prompt_hash=prepared.prompt_hash, chunk_ids=[h.id for h in prepared.pack.hits],
         generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1],

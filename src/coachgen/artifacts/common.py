@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
     from coachgen.retrieval import Hit
 
-__all__ = ["ArtifactHeader", "CitedText", "SourcePack", "SourceRef", "unknown_names"]
+__all__ = ["ArtifactHeader", "CitedText", "Prepared", "SourcePack", "SourceRef", "as_langchain", "grounding_problems", "stale_notes", "unknown_names", "utc_now", "write_prose"]
 
 
 class ArtifactHeader(BaseModel):
@@ -94,6 +95,60 @@ def unknown_names(texts: Iterable[str], known: str) -> list[str]:
     return found
 
 
+def grounding_problems(texts: list[str], cited: list[int], valid: set[int], known_text: str,
+                       repeated: tuple[str, list[str]] | None = None) -> list[str]:
+    """What makes model prose unusable: citations outside the sources, invented names, repeated items."""
+    problems = []
+    bad = sorted({number for number in cited if number not in valid})
+    if bad:
+        problems.append(f"citations {bad} are not among the sources 1-{max(valid, default=0)}")
+    if repeated is not None and len(set(repeated[1])) < len(repeated[1]):
+        problems.append(f"{repeated[0]} repeats an item")
+    invented = unknown_names(texts, known_text)
+    if invented:
+        problems.append(f"names not in the deal records or sources: {', '.join(invented)}")
+    return problems
+
+
 def utc_now() -> str:
     """Now, UTC, ISO 8601 to the second."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def write_prose(model: Any, messages: list[Any], schema: type[Any], check: Any, fallback: Any, fallback_note: str) -> tuple[Any, tuple[int, int], list[str]]:
+    """The model's validated draft, or ``fallback`` with a note saying why; plus tokens in and out."""
+    from coachgen.errors import GenerationError
+    from coachgen.llm.structured import generate_structured
+
+    try:
+        generation = generate_structured(model, messages, schema, check=check)
+        return generation.value, (generation.input_tokens, generation.output_tokens), []
+    except GenerationError as exc:
+        return fallback, (exc.input_tokens, exc.output_tokens), [f"The model's draft was not usable ({exc}); {fallback_note}"]
+
+
+@dataclass(kw_only=True)
+class Prepared:
+    """What every artifact gathers before calling the model; ``messages`` is what a dry run prints."""
+
+    pack: SourcePack
+    known_text: str
+    messages: list[dict[str, str]]
+    prompt_hash: str
+
+    def messages_as_langchain(self) -> list[Any]:
+        """The messages as LangChain message objects."""
+        return as_langchain(self.messages)
+
+
+def as_langchain(messages: list[dict[str, str]]) -> list[Any]:
+    """``{"role", "content"}`` messages as LangChain message objects."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    kinds = {"system": SystemMessage, "user": HumanMessage}
+    return [kinds[message["role"]](content=message["content"]) for message in messages]
+
+
+def stale_notes(pack: SourcePack) -> list[str]:
+    """A note for every cited source past its review date."""
+    return [f"Source {ref.number} ({ref.file}, {ref.section}) is past its review date ({ref.reviewed})." for ref in pack.refs() if ref.stale]

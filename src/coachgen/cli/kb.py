@@ -188,7 +188,9 @@ def lint(
     from coachgen.lint import lint_paths
 
     kb = open_kb(ctx)
-    paths = [path] if path else [Path(row.path) for row in kb.catalog.files()]
+    from coachgen.knowledge_base import RECORDS_ROOT
+
+    paths = [path] if path else [Path(row.path) for row in kb.catalog.files() if row.root != RECORDS_ROOT]
     if not paths:
         fail("nothing to lint: give a PATH or ingest some files first")
     problems = lint_paths(paths, kb.settings)

@@ -59,7 +59,7 @@ def _parse(text: str, schema_model: type[T]) -> T:
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end < start:
         raise ValueError("the answer holds no JSON object")
-    return schema_model.model_validate(json.loads(text[start:end + 1]))
+    return schema_model.model_validate(json.loads(text[start:end + 1], strict=False))  # allow raw newlines in strings
 
 
 def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None) -> Generation[T]:

@@ -1,0 +1,156 @@
+"""The post-call debrief (``coachgen debrief``): questions that turn a call into learning.
+
+The structure is a coach's: how the call ended and what the buyer committed to; the advance
+against the stored plan's objective; what went well and what to improve; MEDDPICC changes since
+the plan; the skill behind any stumble (a training module, cited); one agreed change and a check-in
+date. Facts and sources come from code; the model adds up to three follow-up questions, checked.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from coachgen.artifacts.common import (
+    ArtifactHeader, CitedText, Prepared, SourcePack, SourceRef, grounding_problems, stale_notes, utc_now, write_prose,
+)
+from coachgen.artifacts.grounding import DealFacts, deal_facts, gap_question, matched_objections
+from coachgen.artifacts.meddpicc import assess
+from coachgen.retrieval import Filters, search
+
+if TYPE_CHECKING:
+    from coachgen.knowledge_base import KnowledgeBase
+    from coachgen.prompts import PromptLibrary
+
+__all__ = ["CHECK_IN_DAYS", "Debrief", "DebriefDraft", "PreparedDebrief", "build_debrief", "prepare_debrief"]
+
+CHECK_IN_DAYS = 7
+
+
+class MeddpiccChange(BaseModel):
+    element: str
+    before: str = Field(description="Status in the stored plan (or 'no plan').")
+    now: str = Field(description="Status from the notes including this call.")
+    evidence: str | None = Field(description="The note sentence behind the current status.")
+
+
+class SkillPointer(BaseModel):
+    stumble: str = Field(description="Where the call notes show the buyer pushing back.")
+    objection: str = Field(description="The matching library objection.")
+    module: CitedText = Field(description="The training module that teaches the skill behind it.")
+
+
+class DebriefQuestion(BaseModel):
+    topic: str
+    question: str
+    sources: list[int] = Field(default_factory=list)
+
+
+class DebriefDraft(BaseModel):
+    """What the model writes: follow-up questions tailored to this call."""
+
+    questions: list[str] = Field(min_length=1, max_length=3, description="Up to three follow-up questions about this call.")
+    sources: list[int] = Field(min_length=1, max_length=5, description="Numbers of the sources the questions stand on.")
+
+
+class Debrief(BaseModel):
+    """A debrief; the published schema of ``coachgen debrief --format json``."""
+
+    header: ArtifactHeader
+    deal: DealFacts
+    plan_objective: str | None = Field(description="The stored plan's objective, if a plan was made.")
+    call_notes: str | None
+    questions: list[DebriefQuestion]
+    meddpicc_changes: list[MeddpiccChange]
+    skills: list[SkillPointer]
+    check_in: str = Field(description="Date to check on the agreed change.")
+    sources: list[SourceRef]
+    notes: list[str]
+
+
+@dataclass
+class PreparedDebrief(Prepared):
+    deal: DealFacts
+    plan_objective: str | None
+    call_notes: str | None
+    questions: list[DebriefQuestion]
+    changes: list[MeddpiccChange]
+    skills: list[SkillPointer]
+    check_in: str
+
+
+def _changes(plan: dict[str, Any] | None, notes: str) -> list[MeddpiccChange]:
+    before = {item["element"]: item["status"] for item in (plan or {}).get("meddpicc", [])}
+    return [MeddpiccChange(element=s.element, before=before.get(s.element, "no plan"), now=s.status, evidence=s.evidence)
+            for s in assess(notes)]
+
+
+def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str, call_notes: str | None = None,
+                    today: date | None = None) -> PreparedDebrief:
+    """Gather the debrief's grounded parts and prompt; calls no model."""
+    deal = deal_facts(kb.records.deal(deal_id))
+    stored = kb.records.latest_plan(deal_id)
+    plan = json.loads(stored) if stored else None
+    objective = plan["objective"]["text"] if plan else None
+    notes = "\n".join(filter(None, [kb.records.notes(deal_id), call_notes]))
+    pack = SourcePack()
+    for hit in search(kb, f"{deal.account} notes", k=20, per_doc=10, filters=Filters(deal=(deal.id,))):
+        pack.add(hit)
+    buyers = ", ".join(c.name for c in deal.contacts) or "the buyer"
+    questions = [
+        DebriefQuestion(topic="How it ended", question=f"How did the call end, and what exactly did {buyers} commit to, by when?"),
+        DebriefQuestion(topic="Advance", question=(
+            f"The plan's objective was: \"{objective}\" Did you get that advance, a smaller one, or only a continuation?"
+            if objective else "No plan was stored for this deal: what was the call's objective, and did the buyer commit to it?")),
+        DebriefQuestion(topic="Went well", question="What went well that you would do again on the next call?"),
+        DebriefQuestion(topic="To improve", question="Where did the conversation stall, and what would you try instead?"),
+    ]
+    changes = _changes(plan, notes)
+    for change in changes:
+        if change.now != "known":
+            cited = gap_question(kb, change.element, pack)
+            if cited is not None:
+                questions.append(DebriefQuestion(topic=f"MEDDPICC: {change.element}", question=f"What did you learn about {change.element.lower()}? Next time ask: {cited.text}", sources=cited.sources))
+    skills = []
+    for objection in matched_objections(kb, call_notes or "", pack):
+        for hit in search(kb, objection.objection, k=1, filters=Filters(kind=("training",))):
+            skills.append(SkillPointer(stumble=objection.raised, objection=objection.objection,
+                                       module=CitedText(text=hit.title, sources=[pack.add(hit)])))
+            questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The library's answer: {objection.response.text}", sources=objection.response.sources))
+    check_in = ((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
+    questions.append(DebriefQuestion(topic="One change", question=f"What is the one thing you will do differently on the next call? We check in on {check_in}."))
+    variables = {"deal": deal.model_dump(), "objective": objective, "call_notes": call_notes or "", "sources": pack.for_prompt()}
+    messages = [{"role": "system", "content": prompts.render("debrief", "system", variables)},
+                {"role": "user", "content": prompts.render("debrief", "user", variables)}]
+    record_text = " ".join(str(value) for value in kb.records.deal(deal_id).values() if value)
+    known_text = " ".join([record_text, notes, pack.text()])
+    return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in,
+                           pack=pack, known_text=known_text, messages=messages, prompt_hash=prompts.fingerprint("debrief"))
+
+
+def build_debrief(prepared: PreparedDebrief, model: Any, model_name: str) -> Debrief:
+    """Add the model's checked follow-up questions (if usable) and assemble the debrief."""
+    valid = prepared.pack.numbers()
+
+    def check(draft: DebriefDraft) -> None:
+        problems = grounding_problems(draft.questions, draft.sources, valid, prepared.known_text, repeated=("the questions", draft.questions))
+        if not all(question.strip().endswith("?") for question in draft.questions):
+            problems.append("every follow-up must be a question")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    empty = DebriefDraft.model_construct(questions=[], sources=[])
+    draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), DebriefDraft, check, empty,
+                                       "the debrief has only the coaching questions built from the plan and the playbooks.")
+    extra = [DebriefQuestion(topic="Follow-up", question=q, sources=draft.sources) for q in draft.questions]
+    questions = prepared.questions[:4] + extra + prepared.questions[4:]
+    header = ArtifactHeader(artifact="debrief", model=model_name, prompt_hash=prepared.prompt_hash,
+                            chunk_ids=[h.id for h in prepared.pack.hits], generated_at=utc_now(),
+                            input_tokens=tokens[0], output_tokens=tokens[1])
+    return Debrief(header=header, deal=prepared.deal, plan_objective=prepared.plan_objective, call_notes=prepared.call_notes,
+                   questions=questions, meddpicc_changes=prepared.changes, skills=prepared.skills, check_in=prepared.check_in,
+                   sources=prepared.pack.refs(), notes=notes + stale_notes(prepared.pack))
