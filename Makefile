@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_and_query.py
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/prep_overhead.py
+	$(BIN)/python benchmarks/batch_prep.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

@@ -13,7 +13,8 @@ into a one-line message and exit code 1.
      │    ├── SchemaVersionError     index written by another coachgen version
      │    └── IndexBusyError         another process holds the write lock
      ├── EmbeddingError         the embedder could not run (missing model, bad checksum, endpoint failure)
-     └── GenerationError        the chat model's answer did not validate after a retry (keeps the raw text)
+     ├── GenerationError        the chat model's answer did not validate after a retry (keeps the raw text)
+     └── ModelError             the chat model could not be reached or refused the request
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ __all__ = [
     "IndexError_",
     "InputError",
     "MappingError",
+    "ModelError",
     "NotFoundError",
     "SchemaVersionError",
 ]
@@ -81,3 +83,7 @@ class GenerationError(CoachgenError):
         self.raw = raw
         self.input_tokens = input_tokens
         self.output_tokens = output_tokens
+
+
+class ModelError(CoachgenError):
+    """The chat model failed: endpoint unreachable, timed out, or refused the request."""

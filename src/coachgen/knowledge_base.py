@@ -80,13 +80,23 @@ class _Pending:
 class KnowledgeBase:
     """Catalog, lexical index, vector store and records under one ``COACHGEN_HOME``."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, vectors: VectorStore | None = None) -> None:
         self.settings = settings
         self.db = connect(settings.db_path)
         self.catalog = Catalog(self.db)
         self.records = Records(self.db)
         self._embedder = embedder
-        self._vectors: VectorStore | None = None
+        self._vectors = vectors
+        self._memo: dict[tuple[Any, ...], list[Any]] = {}
+
+    def for_thread(self) -> "KnowledgeBase":
+        """Another handle for a worker thread: its own SQLite connection, the same embedder and vector store.
+
+        Chroma clients must not be created concurrently, so the store is opened here, before threads start.
+        """
+        handle = KnowledgeBase(self.settings, embedder=self.embedder, vectors=self.vectors)
+        handle._memo = self._memo
+        return handle
 
     # components ----------------------------------------------------------
     @property
@@ -150,6 +160,7 @@ class KnowledgeBase:
         report = IngestReport()
         files, report.errors = discover(paths)
         roots = {path.expanduser().resolve() for path in paths if path.expanduser().is_dir()}
+        self.forget_searches()
         with self.write_lock(on_wait):
             pending: list[_Pending] = []
             for number, file in enumerate(files, 1):
@@ -205,6 +216,7 @@ class KnowledgeBase:
         digest = hashlib.sha256("\x00".join(f"{d.key}\x00{d.body}" for d in documents).encode()).hexdigest()
         loaded = LoadedFile(SourceFile(Path(source), Path(RECORDS_ROOT), source), digest, list(documents))
         report = IngestReport()
+        self.forget_searches()
         with self.write_lock(on_wait):
             self._flush([self._pending(loaded)], report)
             self._sweep()
@@ -277,6 +289,7 @@ class KnowledgeBase:
 
     def remove(self, source: str, on_wait: Progress | None = None) -> int:
         """Drop one source file from the index; returns how many chunks went."""
+        self.forget_searches()
         with self.write_lock(on_wait):
             return self._remove(self.resolve_source(source))
 
@@ -286,6 +299,18 @@ class KnowledgeBase:
         from coachgen.retrieval import search
 
         return search(self, query, **options)
+
+    def forget_searches(self) -> None:
+        """Drop remembered searches (every write through this handle does)."""
+        self._memo.clear()
+
+    def search_memo(self, query: str, **options: Any) -> list[Any]:
+        """:meth:`search`, remembered for this handle's lifetime: for the fixed lookups artifacts repeat
+        for every deal (gap questions, stage criteria, content to send). Writes through this handle forget."""
+        key = (query, *sorted(options.items()))
+        if key not in self._memo:
+            self._memo[key] = self.search(query, **options)
+        return self._memo[key]
 
     def chunk(self, chunk_id: str) -> Any:
         """One chunk by id (a unique prefix of at least 6 characters also works)."""

@@ -109,6 +109,7 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
     by_key = {document.key: document for document in documents}
     chunks = [Chunk(row["id"], row["doc_key"], row["ordinal"], row["section"], row["text"]) for row in groups["chunk"]]
     embeddings = {row["id"]: row.get("embedding") for row in groups["chunk"]}
+    kb.forget_searches()
     with kb.write_lock(on_wait):
         embedder = kb.embedder
         reuse = exported_by == embedder.name
@@ -140,6 +141,7 @@ def reindex(kb: KnowledgeBase, on_wait: Callable[[str], None] | None = None) -> 
     """Re-embed every chunk into a new collection, then switch to it; the old one serves until then."""
     from coachgen.index.vectors import VectorStore
 
+    kb.forget_searches()
     with kb.write_lock(on_wait):
         if kb._embedder is None:
             from coachgen.index.embeddings import make_embedder

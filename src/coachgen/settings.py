@@ -51,6 +51,7 @@ class Settings(BaseModel):
     llm_max_tokens: int = Field(900, ge=16, le=32768, description="Output token budget of one generation.")
     llm_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     llm_context: int = Field(8192, ge=512, description="Context window of the llama.cpp model.")
+    llm_concurrency: int = Field(4, ge=1, le=64, description="Plans prepared at once by a batch prep (useful with an endpoint).")
     prompts_dir: Path | None = Field(None, description="Folder whose prompt templates override the bundled ones.")
 
     @property

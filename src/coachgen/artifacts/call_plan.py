@@ -139,7 +139,7 @@ def _discovery_questions(kb: "KnowledgeBase", roles: list[str], stage: str, pack
     questions: list[CitedText] = []
     topics = [f"Questions for the {role}" for role in roles] + [f"{stage} questions", "Pain and its cost", "Decision and paper process"]
     for topic in topics:
-        hits = search(kb, topic, k=1, per_doc=1, filters=Filters(kind=("discovery",)))
+        hits = kb.search_memo(topic, k=1, per_doc=1, filters=Filters(kind=("discovery",)))
         for hit in hits:
             for line in bullets(hit.text, question_only=True)[:2]:
                 if len(questions) < 5 and all(line != q.text for q in questions):
@@ -177,7 +177,7 @@ def _scenarios(objections: list[ObjectionPlan], pack: SourcePack, kb: "Knowledge
                  for o in objections[:3]]
     if scenarios:
         return scenarios
-    hits = search(kb, "We need to think about it", k=1, filters=Filters(kind=("objection",)))
+    hits = kb.search_memo("We need to think about it", k=1, filters=Filters(kind=("objection",)))
     return [Scenario(if_they_say=plain(h.section.rsplit(" > ", 1)[-1]), then_do=first_sentence(h.text.split("**Response:**", 1)[-1]),
                      sources=[pack.add(h)]) for h in hits]
 
@@ -223,7 +223,7 @@ def prepare_call(
     objections = matched_objections(kb, notes, pack)
     for competitor in ("Quorvel", "Brightbook"):
         if competitor.lower() in notes.lower():
-            for hit in search(kb, f"battlecard {competitor} where we win", k=1, filters=Filters(kind=("battlecard",))):
+            for hit in kb.search_memo(f"battlecard {competitor} where we win", k=1, filters=Filters(kind=("battlecard",))):
                 pack.add(hit)
     roles = [p.role for p in people if p.role != "unknown"]
     questions = _discovery_questions(kb, roles, stage, pack)

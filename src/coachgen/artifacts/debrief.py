@@ -117,7 +117,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
                 questions.append(DebriefQuestion(topic=f"MEDDPICC: {change.element}", question=f"What did you learn about {change.element.lower()}? Next time ask: {cited.text}", sources=cited.sources))
     skills = []
     for objection in matched_objections(kb, call_notes or "", pack):
-        for hit in search(kb, objection.objection, k=1, filters=Filters(kind=("training",))):
+        for hit in kb.search_memo(objection.objection, k=1, filters=Filters(kind=("training",))):
             skills.append(SkillPointer(stumble=objection.raised, objection=objection.objection,
                                        module=CitedText(text=hit.title, sources=[pack.add(hit)])))
             questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The library's answer: {objection.response.text}", sources=objection.response.sources))

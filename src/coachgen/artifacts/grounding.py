@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from coachgen.artifacts.common import CitedText, SourcePack
-from coachgen.retrieval import Filters, Hit, search, search_many
+from coachgen.retrieval import Filters, Hit, search_many
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -76,7 +76,7 @@ def first_sentence(text: str) -> str:
 
 
 def section_hit(kb: "KnowledgeBase", query: str, kind: str, section_end: str) -> Hit | None:
-    hits = search(kb, query, k=3, per_doc=30, filters=Filters(kind=(kind,)))
+    hits = kb.search_memo(query, k=3, per_doc=30, filters=Filters(kind=(kind,)))
     wanted = section_end.lower()
     for hit in hits:
         if hit.section.lower().rsplit(" > ", 1)[-1].startswith(wanted):
@@ -93,9 +93,36 @@ def gap_question(kb: "KnowledgeBase", element: str, pack: SourcePack) -> CitedTe
     return CitedText(text=text, sources=[pack.add(hit)])
 
 
+def _objection_vectors(kb: "KnowledgeBase") -> Any:
+    """Vectors of every objection-library chunk, remembered like other fixed lookups."""
+    import numpy as np
+
+    key = ("objection-vectors",)
+    if key not in kb._memo:
+        ids = [row["id"] for row in kb.db.execute("SELECT c.id FROM chunks c JOIN documents d ON d.key = c.doc_key WHERE d.kind = 'objection'")]
+        stored = kb.vectors.vectors(ids) if ids else {}
+        kb._memo[key] = np.asarray(list(stored.values()), dtype=np.float32).reshape(len(stored), -1)
+    return kb._memo[key]
+
+
 def matched_objections(kb: "KnowledgeBase", notes: str, pack: SourcePack) -> list[ObjectionPlan]:
+    """Library objections the notes raise: a sentence matches when its hybrid score reaches OBJECTION_MATCH.
+
+    A document's score is at most its best cosine plus LEXICAL_WEIGHT, so sentences whose best cosine
+    to any objection is below ``OBJECTION_MATCH - LEXICAL_WEIGHT`` are skipped without a search.
+    """
+    import numpy as np
+
+    from coachgen.retrieval import LEXICAL_WEIGHT
+
     plans: dict[str, ObjectionPlan] = {}
     lines = sentences(notes)
+    library = _objection_vectors(kb)
+    if not lines or not len(library):
+        return []
+    vectors = np.asarray(kb.embedder.embed_batch(lines), dtype=np.float32)
+    best = (vectors @ library.T).max(axis=1)
+    lines = [line for line, score in zip(lines, best) if score >= OBJECTION_MATCH - LEXICAL_WEIGHT]
     results = search_many(kb, lines, k=1, filters=Filters(kind=("objection",))) if lines else []
     for sentence, hits in zip(lines, results):
         if not hits or hits[0].score < OBJECTION_MATCH or hits[0].doc_key in plans:

@@ -52,7 +52,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
 def connect(path: Path) -> sqlite3.Connection:
     """Open the coachgen database with the pragmas every caller needs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)  # one thread at a time
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA busy_timeout=30000")
     connection.execute("PRAGMA foreign_keys=ON")

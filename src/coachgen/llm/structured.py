@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from coachgen.errors import GenerationError
+from coachgen.errors import CoachgenError, GenerationError, ModelError
 
 __all__ = ["Generation", "generate_structured", "strict_schema"]
 
@@ -72,7 +72,13 @@ def generate_structured(model: Any, messages: list[Any], schema_model: type[T], 
     tokens_in = tokens_out = 0
     raw = ""
     for attempt in (1, 2):
-        reply = model.invoke(conversation, **options)
+        try:
+            reply = model.invoke(conversation, **options)
+        except CoachgenError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the SDKs raise many types; the user gets one line, not a traceback
+            detail = " ".join(str(exc).split())[:240]
+            raise ModelError(f"chat model request failed: {type(exc).__name__}: {detail}") from exc
         raw = str(reply.content)
         usage = getattr(reply, "usage_metadata", None) or {}
         tokens_in += usage.get("input_tokens", 0)
