@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["FORMATS", "Outline", "Section", "debrief_outline", "plan_outline", "render"]
+__all__ = ["FORMATS", "Outline", "Section", "debrief_outline", "pipeline_outline", "plan_outline", "render"]
 
 FORMATS = ("md", "json", "html")
 
@@ -83,6 +83,40 @@ def debrief_outline(debrief: Any) -> Outline:
         Section("Check-in", [f"Agree one change and check in on {debrief.check_in}."]),
     ]
     return Outline(f"Debrief: {deal.account} ({deal.id})", _meta(debrief.header), sections + _closing(debrief))
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _summary(m: dict[str, Any]) -> str:
+    coverage = "n/a" if m["coverage"] is None else f"{m['coverage']:.1f}x"
+    cycle = "n/a" if m["median_cycle_days"] is None else f"{m['median_cycle_days']:.0f} d"
+    return (f"won {_money(m['won_amount'])} ({m['won_count']} won, {m['lost_count']} lost), win rate {_pct(m['win_rate'])}, "
+            f"pipeline in period {_money(m['pipeline_in_period'])}, coverage {coverage}, median cycle {cycle}, "
+            f"average deal {_money(m['average_deal_size'])}, stuck {len(m['stuck'])}")
+
+
+def pipeline_outline(review: Any) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.pipeline_review.PipelineReview`."""
+    sections = []
+    if review.team is not None:
+        sections.append(Section("Team side by side", [f"{r.rep}: {_summary(r.metrics)}" for r in review.reps]
+                                + [f"Team total: {_summary(review.team.metrics)}"]))
+        sections.append(Section("Team reading", list(review.team.reading)))
+    for rep in review.reps:
+        m = rep.metrics
+        sections.append(Section(f"{rep.rep}", [
+            _summary(m),
+            f"Quota for {m['period']}: {_money(m['quota_period'])}; remaining {_money(m['remaining_quota'])}",
+            "Open pipeline by stage: " + (", ".join(f"{stage} {int(v['count'])} ({_money(v['amount'])})" for stage, v in m["open_by_stage"].items()) or "none"),
+            "Stage conversion: " + (", ".join(f"{step} {_pct(rate)}" for step, rate in m["conversion"].items()) or "n/a"),
+            *[f"Stuck: {s['id']} {s['account']} ({s['stage']}, {_money(s['amount'])}): {s['reason']}" for s in m["stuck"][:10]],
+            *[f"Reading: {line}" for line in rep.reading],
+            *[f"Ask: {q}" for q in rep.questions],
+        ]))
+    meta = [f"as of {review.as_of} | period {review.period} | scope {review.scope}"]
+    return Outline(f"Pipeline review: {review.scope}, {review.period}", meta, sections)
 
 
 def _meta(head: Any) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli import deals, debrief, kb, prep, prompts, reps
+from coachgen.cli import deals, debrief, kb, pipeline, prep, prompts, reps
 from coachgen.cli.common import CoachgenGroup
 
 __all__ = ["app", "main"]
@@ -25,6 +25,7 @@ app.add_typer(reps.app, name="reps")
 app.add_typer(prompts.app, name="prompts")
 app.command("prep")(prep.prep)
 app.command("debrief")(debrief.debrief)
+app.command("pipeline")(pipeline.pipeline)
 app.command("schema")(prompts.schema)
 
 

@@ -1,0 +1,117 @@
+"""Pipeline reviews on lead measures (``coachgen pipeline``): per rep, or a team side by side.
+
+Every number comes from :mod:`coachgen.metrics`. The reading turns them into the lead measure a
+manager coaches from, and the questions are about deals, not the person, so it is safe to say a deal
+has a problem.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from coachgen.errors import InputError, NotFoundError
+from coachgen.metrics import RepMetrics, rep_metrics
+
+if TYPE_CHECKING:
+    from coachgen.knowledge_base import KnowledgeBase
+
+__all__ = ["PipelineReview", "RepReview", "review_pipeline"]
+
+
+class RepReview(BaseModel):
+    rep: str
+    metrics: dict[str, Any] = Field(description="Every figure, as defined in coachgen.metrics.")
+    reading: list[str] = Field(description="What the lead measures say.")
+    questions: list[str] = Field(description="Coaching questions framed around deals.")
+
+
+class PipelineReview(BaseModel):
+    """A pipeline review; the JSON carries every number."""
+
+    as_of: str
+    period: str
+    scope: str
+    reps: list[RepReview]
+    team: RepReview | None = None
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:,.0f}"
+
+
+def _reading(m: RepMetrics) -> list[str]:
+    lines = []
+    if m.quota_period is None:
+        lines.append("Quota unknown: coverage and the pipeline needed cannot be computed; import the rep roster with a quota.")
+    elif m.remaining_quota == 0:
+        lines.append(f"Quota for {m.period} reached ({_money(m.won_amount)} won against {_money(m.quota_period)}).")
+    elif m.win_rate is None:
+        lines.append(f"No deals closed in {m.period} yet, so there is no win rate; coverage is {m.coverage:.1f}x the remaining {_money(m.remaining_quota)}." if m.coverage is not None
+                     else f"No deals closed in {m.period} yet.")
+    elif m.pipeline_gap is not None and m.pipeline_gap > 0:
+        lines.append(f"At a {m.win_rate:.0%} win rate you need {_money(m.needed_pipeline)} of pipeline to close the remaining "
+                     f"{_money(m.remaining_quota)}; you have {_money(m.pipeline_in_period)}, so {_money(m.pipeline_gap)} more.")
+    else:
+        lines.append(f"At a {m.win_rate:.0%} win rate the {_money(m.pipeline_in_period)} in {m.period} covers the remaining {_money(m.remaining_quota)}.")
+    if m.coverage is not None:
+        lines.append(f"Coverage {m.coverage:.1f}x (aim for 3x the remaining quota).")
+    if m.stuck:
+        lines.append(f"{len(m.stuck)} open deals are stuck, worth {_money(sum(s.amount or 0 for s in m.stuck))}.")
+    weakest = min(((step, rate) for step, rate in m.conversion.items() if rate is not None), key=lambda pair: pair[1], default=None)
+    if weakest:
+        lines.append(f"Weakest stage conversion: {weakest[0]} at {weakest[1]:.0%}.")
+    if m.previous and m.previous.get("win_rate") is not None and m.win_rate is not None:
+        change = m.win_rate - m.previous["win_rate"]
+        lines.append(f"Win rate {m.win_rate:.0%} against {m.previous['win_rate']:.0%} in {m.previous['period']} ({change:+.0%}).")
+    if m.missing_amounts:
+        lines.append(f"{m.missing_amounts} deals have no amount; they count as 0.")
+    return lines
+
+
+def _questions(m: RepMetrics, period_word: str) -> list[str]:
+    questions = []
+    for deal in m.stuck[:3]:
+        questions.append(f"What would have to be true for {deal.account} to close this {period_word}? ({deal.reason})")
+        if deal.days_since_activity and deal.days_since_activity > 14:
+            questions.append(f"What has changed at {deal.account} since the last conversation, and who else there could we reach?")
+    if m.pipeline_gap and m.pipeline_gap > 0:
+        questions.append("Which accounts could produce the missing pipeline, and what first meeting would start each one?")
+    return questions or ["Which deal are you least sure about, and what would make you sure?"]
+
+
+def _review(rep: str, deals: list[dict[str, Any]], quota: float | None, as_of: date, period: str) -> RepReview:
+    metrics = rep_metrics(rep, deals, quota, as_of, period)
+    return RepReview(rep=rep, metrics=metrics.as_dict(), reading=_reading(metrics), questions=_questions(metrics, period))
+
+
+def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = False, manager: str | None = None,
+                    as_of: date | None = None, period: str = "quarter") -> PipelineReview:
+    """A review of one rep, or of a manager's team (or everyone) with team totals."""
+    if period not in ("quarter", "month"):
+        raise InputError("--period must be quarter or month")
+    as_of = as_of or date.today()
+    roster = {r["rep"]: r for r in kb.records.reps()}
+    all_deals = kb.records.deals()
+    by_rep: dict[str, list[dict[str, Any]]] = {}
+    for deal in all_deals:
+        by_rep.setdefault(deal["rep"] or "unassigned", []).append(deal)
+    if not team:
+        if rep not in by_rep and rep not in roster:
+            raise NotFoundError(f"no rep '{rep}' in the deals or the roster; 'coachgen reps list' shows them")
+        quota = roster.get(rep, {}).get("quota")
+        review = _review(rep, by_rep.get(rep, []), quota, as_of, period)
+        return PipelineReview(as_of=as_of.isoformat(), period=review.metrics["period"], scope=rep, reps=[review])
+    members = sorted(r for r, row in roster.items() if manager is None or (row["manager"] or "").lower() == manager.lower())
+    if manager is None:
+        members = sorted(set(members) | set(by_rep))
+    if not members:
+        raise NotFoundError(f"no reps report to '{manager}'; 'coachgen reps list' shows managers")
+    reviews = [_review(name, by_rep.get(name, []), roster.get(name, {}).get("quota"), as_of, period) for name in members]
+    quotas = [roster.get(name, {}).get("quota") for name in members]
+    team_quota = sum(q for q in quotas if q) if all(quotas) else None
+    team_deals = [deal for name in members for deal in by_rep.get(name, [])]
+    totals = _review(f"team {manager}" if manager else "all reps", team_deals, team_quota, as_of, period)
+    return PipelineReview(as_of=as_of.isoformat(), period=totals.metrics["period"], scope=manager or "all reps", reps=reviews, team=totals)

@@ -1,0 +1,38 @@
+"""``coachgen pipeline``: lead measures per rep or per team."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from coachgen.cli.common import fail, open_kb
+from coachgen.cli.output import emit
+from coachgen.cli.prep import FORMAT_HELP
+
+
+def pipeline(
+    ctx: typer.Context,
+    rep: Optional[str] = typer.Argument(None, help="Rep name; with --team, the manager whose team to review (default: everyone)."),
+    team: bool = typer.Option(False, "--team", help="Review a team side by side with totals."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Review date, YYYY-MM-DD (default: today)."),
+    period: str = typer.Option("quarter", "--period", help="quarter or month."),
+    fmt: str = typer.Option("md", "--format", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
+) -> None:
+    """Pipeline review on lead measures: coverage, win rate, cycle time, conversion, stuck deals."""
+    from coachgen.artifacts.pipeline_review import review_pipeline
+    from coachgen.render import FORMATS, pipeline_outline, render
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
+    if rep is None and not team:
+        fail("give a REP, or --team [MANAGER]")
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        fail(f"--as-of '{as_of}' is not a date like 2026-11-22")
+    review = review_pipeline(open_kb(ctx), rep=rep if not team else None, team=team, manager=rep if team else None, as_of=day, period=period)
+    emit(render(review, fmt, pipeline_outline(review)), fmt, output)
