@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/prep_overhead.py
 	$(BIN)/python benchmarks/batch_prep.py
+	$(BIN)/python benchmarks/pipeline_team.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

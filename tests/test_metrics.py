@@ -106,3 +106,14 @@ def test_pipeline_cli_errors(tmp_path):
     assert "not a date" in runner.invoke(app, ["pipeline", "X", "--as-of", "yesterday"]).stderr
     assert "no rep 'Nobody'" in runner.invoke(app, ["pipeline", "Nobody"]).stderr
     assert "quarter or month" in runner.invoke(app, ["pipeline", "X", "--period", "year"]).stderr
+
+
+def test_stuck_limits_are_configurable(tmp_path, monkeypatch):
+    from coachgen.errors import ConfigError
+    from coachgen.settings import load_settings
+
+    settings = load_settings(home=tmp_path, stuck_days="Discovery=60, demo=7", activity_days=30)
+    assert settings.stuck_limits() == {"discovery": 60, "demo": 7}
+    assert {s.id for s in stuck_deals(DEALS, AS_OF, settings.stuck_limits(), settings.activity_days)} == set()
+    with pytest.raises(ConfigError, match="stage=days"):
+        load_settings(home=tmp_path, stuck_days="discovery").stuck_limits()

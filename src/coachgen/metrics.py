@@ -188,7 +188,8 @@ def closed_figures(deals: list[dict[str, Any]], period: Period, as_of: date) -> 
 
 
 def rep_metrics(rep: str, deals: list[dict[str, Any]], annual_quota: float | None, as_of: date, kind: str = "quarter",
-                order: tuple[str, ...] = DEFAULT_STAGE_ORDER, stuck_days: dict[str, int] | None = None) -> RepMetrics:
+                order: tuple[str, ...] = DEFAULT_STAGE_ORDER, stuck_days: dict[str, int] | None = None,
+                activity_days: int = ACTIVITY_DAYS) -> RepMetrics:
     """Every figure of the module docstring for one rep (or a team, given its deals and summed quota)."""
     period = period_of(as_of, kind)
     closed = closed_figures(deals, period, as_of)
@@ -210,6 +211,6 @@ def rep_metrics(rep: str, deals: list[dict[str, Any]], annual_quota: float | Non
         open_amount=float(sum(d.get("amount") or 0.0 for d in open_deals)), pipeline_in_period=pipeline,
         remaining_quota=remaining, coverage=coverage, needed_pipeline=needed,
         pipeline_gap=(needed - pipeline) if needed is not None else None, conversion=conversion(deals, order),
-        stuck=stuck_deals(deals, as_of, stuck_days), missing_amounts=sum(1 for d in deals if d.get("amount") is None),
+        stuck=stuck_deals(deals, as_of, stuck_days, activity_days), missing_amounts=sum(1 for d in deals if d.get("amount") is None),
         previous={"period": period.previous().label, **previous},
     )

@@ -21,6 +21,9 @@ CREATE TABLE IF NOT EXISTS deals ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'i
 CREATE INDEX IF NOT EXISTS deals_rep ON deals(rep);
 CREATE TABLE IF NOT EXISTS deal_log (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS deal_log_deal ON deal_log(deal_id, created_at);
+CREATE TABLE IF NOT EXISTS coaching_log (rep TEXT NOT NULL, day TEXT NOT NULL, minutes INTEGER NOT NULL, type TEXT NOT NULL, note TEXT);
+CREATE INDEX IF NOT EXISTS coaching_log_day ON coaching_log(day);
+CREATE TABLE IF NOT EXISTS debriefs (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, debrief TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS plans (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, plan TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS plans_deal ON plans(deal_id, created_at);
 CREATE TABLE IF NOT EXISTS reps ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'rep' else ' REAL' if c == 'quota' else ' TEXT') for c in REP_COLUMNS)});
@@ -120,3 +123,20 @@ class Records:
         deal = self.deal(deal_id)
         entries = [f"{e['created_at'][:10]} ({e['kind']}): {e['text']}" for e in self.log(deal_id)]
         return "\n".join([deal["notes"] or "", *entries]).strip()
+
+    def log_coaching(self, rep: str, day: str, minutes: int, kind: str, note: str | None = None) -> None:
+        """Record coaching time spent with a rep."""
+        self.db.execute("INSERT INTO coaching_log(rep, day, minutes, type, note) VALUES (?, ?, ?, ?, ?)", (rep, day, minutes, kind, note))
+
+    def coaching(self, start: str, end: str) -> list[dict[str, Any]]:
+        """Coaching entries with ``start <= day <= end`` (ISO dates)."""
+        rows = self.db.execute("SELECT * FROM coaching_log WHERE day BETWEEN ? AND ? ORDER BY day, rowid", (start, end))
+        return [dict(row) for row in rows]
+
+    def save_debrief(self, deal_id: str, created_at: str, debrief_json: str) -> None:
+        """Keep a generated debrief (the weekly agenda reads the skills it names)."""
+        self.db.execute("INSERT INTO debriefs(deal_id, created_at, debrief) VALUES (?, ?, ?)", (deal_id, created_at, debrief_json))
+
+    def debriefs_since(self, created_after: str) -> list[str]:
+        """Debriefs generated after a time, as JSON."""
+        return [row["debrief"] for row in self.db.execute("SELECT debrief FROM debriefs WHERE created_at >= ? ORDER BY created_at", (created_after,))]

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["FORMATS", "Outline", "Section", "debrief_outline", "pipeline_outline", "plan_outline", "render"]
+__all__ = ["FORMATS", "Outline", "Section", "agenda_outline", "cadence_outline", "debrief_outline", "pipeline_outline", "plan_outline", "render"]
 
 FORMATS = ("md", "json", "html")
 
@@ -117,6 +117,25 @@ def pipeline_outline(review: Any) -> Outline:
         ]))
     meta = [f"as of {review.as_of} | period {review.period} | scope {review.scope}"]
     return Outline(f"Pipeline review: {review.scope}, {review.period}", meta, sections)
+
+
+def agenda_outline(agenda: Any) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.agenda.TeamAgenda`."""
+    total = sum(block.minutes for block in agenda.blocks)
+    sections = [Section(f"{block.title} ({block.minutes} min)", [line + (_cite(block.sources) if i == 0 else "") for i, line in enumerate(block.lines)])
+                for block in agenda.blocks]
+    sections.append(Section("Sources", [f"[{s.number}] {s.file} > {s.section.split(' > ', 1)[-1]}" for s in agenda.sources] or ["none"]))
+    return Outline(f"Weekly sales meeting: {agenda.team}, week of {agenda.week}", [f"{len(agenda.reps)} reps | {total} minutes"], sections)
+
+
+def cadence_outline(rows: list[Any], month: Any) -> Outline:
+    """The outline of a coaching-cadence table (:func:`coachgen.cadence.cadence`)."""
+    label = month.strftime("%Y-%m")
+    lines = [f"{r.rep}: {r.hours:.1f} h of {r.target:.0f}{' (UNDER)' if r.under_coached else ''}; trend "
+             + " -> ".join(f"{h:.1f}" for h in r.trend) for r in rows]
+    under = [r.rep for r in rows if r.under_coached]
+    return Outline(f"Coaching cadence: {label}", ["target: 3 hours per rep per month"],
+                   [Section("Hours per rep", lines or ["No reps."]), Section("Under-coached", under or ["Nobody."])])
 
 
 def _meta(head: Any) -> list[str]:

@@ -51,8 +51,20 @@ class Settings(BaseModel):
     llm_max_tokens: int = Field(900, ge=16, le=32768, description="Output token budget of one generation.")
     llm_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     llm_context: int = Field(8192, ge=512, description="Context window of the llama.cpp model.")
+    stuck_days: str = Field("", description="Per-stage days-in-stage limits, e.g. 'discovery=30,demo=21' (defaults in coachgen.metrics).")
+    activity_days: int = Field(14, ge=1, description="Days without activity after which an open deal is stuck.")
     llm_concurrency: int = Field(4, ge=1, le=64, description="Plans prepared at once by a batch prep (useful with an endpoint).")
     prompts_dir: Path | None = Field(None, description="Folder whose prompt templates override the bundled ones.")
+
+    def stuck_limits(self) -> dict[str, int]:
+        """``stuck_days`` as a stage -> days mapping."""
+        limits: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in self.stuck_days.split(","))):
+            stage, sep, days = part.partition("=")
+            if not sep or not days.strip().isdigit():
+                raise ConfigError(f"COACHGEN_STUCK_DAYS: '{part}' is not stage=days")
+            limits[stage.strip().lower()] = int(days)
+        return limits
 
     @property
     def db_path(self) -> Path:

@@ -82,8 +82,8 @@ def _questions(m: RepMetrics, period_word: str) -> list[str]:
     return questions or ["Which deal are you least sure about, and what would make you sure?"]
 
 
-def _review(rep: str, deals: list[dict[str, Any]], quota: float | None, as_of: date, period: str) -> RepReview:
-    metrics = rep_metrics(rep, deals, quota, as_of, period)
+def _review(rep: str, deals: list[dict[str, Any]], quota: float | None, as_of: date, period: str, limits: dict[str, Any]) -> RepReview:
+    metrics = rep_metrics(rep, deals, quota, as_of, period, **limits)
     return RepReview(rep=rep, metrics=metrics.as_dict(), reading=_reading(metrics), questions=_questions(metrics, period))
 
 
@@ -93,6 +93,7 @@ def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = Fa
     if period not in ("quarter", "month"):
         raise InputError("--period must be quarter or month")
     as_of = as_of or date.today()
+    limits = {"stuck_days": kb.settings.stuck_limits(), "activity_days": kb.settings.activity_days}
     roster = {r["rep"]: r for r in kb.records.reps()}
     all_deals = kb.records.deals()
     by_rep: dict[str, list[dict[str, Any]]] = {}
@@ -102,16 +103,16 @@ def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = Fa
         if rep not in by_rep and rep not in roster:
             raise NotFoundError(f"no rep '{rep}' in the deals or the roster; 'coachgen reps list' shows them")
         quota = roster.get(rep, {}).get("quota")
-        review = _review(rep, by_rep.get(rep, []), quota, as_of, period)
+        review = _review(rep, by_rep.get(rep, []), quota, as_of, period, limits)
         return PipelineReview(as_of=as_of.isoformat(), period=review.metrics["period"], scope=rep, reps=[review])
     members = sorted(r for r, row in roster.items() if manager is None or (row["manager"] or "").lower() == manager.lower())
     if manager is None:
         members = sorted(set(members) | set(by_rep))
     if not members:
         raise NotFoundError(f"no reps report to '{manager}'; 'coachgen reps list' shows managers")
-    reviews = [_review(name, by_rep.get(name, []), roster.get(name, {}).get("quota"), as_of, period) for name in members]
+    reviews = [_review(name, by_rep.get(name, []), roster.get(name, {}).get("quota"), as_of, period, limits) for name in members]
     quotas = [roster.get(name, {}).get("quota") for name in members]
     team_quota = sum(q for q in quotas if q) if all(quotas) else None
     team_deals = [deal for name in members for deal in by_rep.get(name, [])]
-    totals = _review(f"team {manager}" if manager else "all reps", team_deals, team_quota, as_of, period)
+    totals = _review(f"team {manager}" if manager else "all reps", team_deals, team_quota, as_of, period, limits)
     return PipelineReview(as_of=as_of.isoformat(), period=totals.metrics["period"], scope=manager or "all reps", reps=reviews, team=totals)

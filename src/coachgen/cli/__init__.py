@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli import deals, debrief, kb, pipeline, prep, prompts, reps
+from coachgen.cli import agenda, coach, deals, debrief, kb, pipeline, prep, prompts, reps
 from coachgen.cli.common import CoachgenGroup
 
 __all__ = ["app", "main"]
@@ -23,9 +23,11 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(deals.app, name="deals")
 app.add_typer(reps.app, name="reps")
 app.add_typer(prompts.app, name="prompts")
+app.add_typer(coach.app, name="coach")
 app.command("prep")(prep.prep)
 app.command("debrief")(debrief.debrief)
 app.command("pipeline")(pipeline.pipeline)
+app.command("agenda")(agenda.agenda)
 app.command("schema")(prompts.schema)
 
 

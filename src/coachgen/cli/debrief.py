@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli.common import fail, open_kb, out
-from coachgen.cli.output import emit, print_messages
+from coachgen.cli.output import emit, offer_coaching_log, print_messages
 from coachgen.cli.prep import FORMAT_HELP
 
 
@@ -22,6 +22,7 @@ def debrief(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the exact messages and retrieved context; call no model."),
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
+    log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of debrief coaching with the deal's rep."),
 ) -> None:
     """Debrief a call: commitments, the advance against the plan, MEDDPICC changes, the skill to practise."""
     from coachgen.artifacts.debrief import build_debrief, prepare_debrief
@@ -52,4 +53,6 @@ def debrief(
     result = build_debrief(prepared, model, model_label(model))
     if notes:
         append_to_deal(kb, deal_id, "call-notes", notes)
+    kb.records.save_debrief(deal_id, result.header.generated_at, result.model_dump_json())
     emit(render(result, fmt, debrief_outline(result)), fmt, output)
+    offer_coaching_log(kb, result.deal.rep, "debrief", log_minutes)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["emit", "print_messages"]
+__all__ = ["emit", "offer_coaching_log", "print_messages"]
 
 
 def emit(text: str, fmt: str, output: Path | None) -> None:
@@ -35,3 +35,19 @@ def print_messages(messages: list[dict[str, str]], sources: list[dict[str, Any]]
     sys.stdout.write("===== retrieved sources =====\n")
     for source in sources:
         sys.stdout.write(json.dumps(source, ensure_ascii=False) + "\n")
+
+
+def offer_coaching_log(kb: Any, rep: str | None, kind: str, minutes: int | None) -> None:
+    """Log coaching time for the artifact's rep: ``--log-minutes``, or a question when run in a terminal."""
+    if not rep:
+        return
+    if minutes is None and sys.stdin.isatty() and sys.stderr.isatty():
+        import typer
+
+        answer = typer.prompt(f"Log coaching time with {rep} as {kind}? minutes (0 to skip)", default=0, type=int, err=True)
+        minutes = answer or None
+    if minutes:
+        from coachgen.cadence import log_coaching
+
+        log_coaching(kb.records, rep, minutes, kind)
+        sys.stderr.write(f"logged {minutes} min of {kind} with {rep}\n")

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from coachgen.cli.common import fail, open_kb, out
-from coachgen.cli.output import emit, print_messages
+from coachgen.cli.output import emit, offer_coaching_log, print_messages
 
 FORMAT_HELP = "md, json or html."
 
@@ -36,6 +36,7 @@ def prep(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout; a folder in batch mode (default: plans)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the exact messages and retrieved context; call no model."),
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
+    log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of call-prep coaching with the deal's rep."),
 ) -> None:
     """Plan a customer call: objective, agenda, attendees, MEDDPICC gaps, questions, objections, sources."""
     from coachgen.artifacts.call_plan import build_call_plan, prepare_call
@@ -59,6 +60,7 @@ def prep(
     plan = build_call_plan(prepared, model, model_label(model))
     kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
     emit(render(plan, fmt, plan_outline(plan)), fmt, output)
+    offer_coaching_log(kb, plan.deal.rep, "call-prep", log_minutes)
 
 
 def _batch(kb, rep: Optional[str], open_only: bool, deals_file: Optional[Path], call_type: Optional[str], fmt: str,
