@@ -88,6 +88,14 @@ def sample_copy(sample_home: Path, home: Path) -> Path:
     return home
 
 
+@pytest.fixture
+def copy_kb(sample_copy: Path, embedder: OnnxMiniLM) -> KnowledgeBase:
+    """A knowledge base on a private copy of the sample, which a test may change."""
+    base = KnowledgeBase(load_settings(home=sample_copy), embedder=embedder)
+    yield base
+    base.close()
+
+
 def write(path: Path, text: str) -> Path:
     """Write a file, creating folders."""
     path.parent.mkdir(parents=True, exist_ok=True)

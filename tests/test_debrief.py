@@ -10,10 +10,8 @@ from typer.testing import CliRunner
 from coachgen.artifacts.call_plan import plan_call, prepare_call
 from coachgen.artifacts.debrief import Debrief, build_debrief, prepare_debrief
 from coachgen.cli import app
-from coachgen.knowledge_base import KnowledgeBase
 from coachgen.prompts import PromptLibrary
 from coachgen.render import debrief_outline, render
-from coachgen.settings import load_settings
 
 CALL = "Rachel said your price is too high and asked for 20% off. Tomas confirmed he is our champion."
 PLAN = {"objective": "Rachel Stein agrees to return the MSA redlines by 2 Dec.", "best_outcome": "Signature date agreed.",
@@ -25,10 +23,8 @@ def fake(*replies):
 
 
 @pytest.fixture
-def kb(sample_copy, embedder):
-    base = KnowledgeBase(load_settings(home=sample_copy), embedder=embedder)
-    yield base
-    base.close()
+def kb(copy_kb):
+    return copy_kb
 
 
 def test_debrief_compares_with_the_stored_plan(kb):

@@ -13,15 +13,11 @@ from coachgen.artifacts.agenda import weekly_agenda
 from coachgen.cadence import TARGET_HOURS, cadence, log_coaching
 from coachgen.cli import app
 from coachgen.errors import InputError, NotFoundError
-from coachgen.knowledge_base import KnowledgeBase
-from coachgen.settings import load_settings
 
 
 @pytest.fixture
-def kb(sample_copy, embedder):
-    base = KnowledgeBase(load_settings(home=sample_copy), embedder=embedder)
-    yield base
-    base.close()
+def kb(copy_kb):
+    return copy_kb
 
 
 def test_cadence_hours_under_coached_and_trend(kb):
