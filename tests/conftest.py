@@ -105,7 +105,10 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.fixture
 def json_server():
-    """Start loopback HTTP servers whose POST answers come from ``reply(path, body) -> (status, payload)``."""
+    """Start loopback HTTP servers whose POST answers come from ``reply(path, body) -> (status, payload[, headers])``.
+
+    A ``bytes`` payload is sent as it is (for broken bodies); anything else as JSON.
+    """
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -119,13 +122,18 @@ def json_server():
             def do_POST(self):  # noqa: N802 - http.server naming
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 seen.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
-                status, payload = reply(self.path, body)
-                data = json.dumps(payload).encode()
+                status, payload, *extra = reply(self.path, body)
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (extra[0] if extra else {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeouts are part of the tests)
 
             def log_message(self, *args):
                 pass
