@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import KNOWLEDGE
 
 from coachgen.errors import IndexError_

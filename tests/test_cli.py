@@ -3,9 +3,8 @@
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from conftest import KNOWLEDGE, write
+from typer.testing import CliRunner
 
 from coachgen.cli import app
 

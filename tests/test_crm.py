@@ -4,7 +4,13 @@ from datetime import date
 import pytest
 
 from coachgen.errors import InputError, MappingError
-from coachgen.ingest.crm import deal_status, parse_amount, parse_date, parse_mapping, read_crm_table
+from coachgen.ingest.crm import (
+    deal_status,
+    parse_amount,
+    parse_date,
+    parse_mapping,
+    read_crm_table,
+)
 
 DEALS = """Deal ID,Account,Rep,Stage,Amount,Close Date,Notes,Favourite Colour
 D1,Acme,Ann,Discovery,"$12,500.00",2026-12-31,CFO worried about price,blue

@@ -3,10 +3,14 @@
 import sqlite3
 
 import pytest
-
 from conftest import write
 
-from coachgen.errors import EmbedderMismatchError, EmbeddingError, IndexBusyError, SchemaVersionError
+from coachgen.errors import (
+    EmbedderMismatchError,
+    EmbeddingError,
+    IndexBusyError,
+    SchemaVersionError,
+)
 from coachgen.knowledge_base import KnowledgeBase
 from coachgen.settings import load_settings
 

@@ -4,9 +4,8 @@ import json
 from datetime import date
 
 import pytest
-from typer.testing import CliRunner
-
 from crm_fixture import write_opportunity_export
+from typer.testing import CliRunner
 
 from coachgen.cli import app
 from coachgen.metrics import conversion, period_of, rep_metrics, stuck_deals

@@ -1,7 +1,6 @@
 """The OpenAI-compatible embeddings backend against a real HTTP server on loopback."""
 
 import pytest
-
 from conftest import write
 
 from coachgen.errors import EmbedderMismatchError, EmbeddingError

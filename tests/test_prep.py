@@ -7,13 +7,17 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
-from coachgen.artifacts.call_plan import CallPlan, build_call_plan, prepare_call
+from coachgen.artifacts.call_plan import (
+    CallPlan,
+    PlanDraft,
+    build_call_plan,
+    prepare_call,
+)
 from coachgen.cli import app
 from coachgen.errors import GenerationError, InputError, NotFoundError
 from coachgen.llm.structured import generate_structured, strict_schema
 from coachgen.prompts import PromptLibrary
 from coachgen.render import plan_outline, render
-from coachgen.artifacts.call_plan import PlanDraft
 
 GOOD = {
     "objective": "Rachel Stein agrees to return the MSA redlines by 2 Dec.",

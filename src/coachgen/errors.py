@@ -36,7 +36,10 @@ __all__ = [
 
 
 class CoachgenError(Exception):
-    """Base of every error coachgen raises on purpose."""
+    """Base of every error coachgen raises on purpose; its message is always one line."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(" ".join(str(message).split()))  # user text quoted in a message may hold newlines
 
 
 class ConfigError(CoachgenError):

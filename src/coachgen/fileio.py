@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["atomic_writer"]
+__all__ = ["atomic_writer", "expand_user"]
 
 
 @contextmanager
@@ -27,3 +27,11 @@ def atomic_writer(path: Path, mode: int = 0o644) -> Iterator[IO[str]]:
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def expand_user(path: Path | str) -> Path:
+    """``~`` and ``~user`` expanded; a path naming an unknown user stays as written (and simply won't exist)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)

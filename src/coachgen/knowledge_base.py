@@ -15,13 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from coachgen.errors import EmbedderMismatchError, IndexBusyError, InputError, NotFoundError
+from coachgen.errors import (
+    EmbedderMismatchError,
+    IndexBusyError,
+    InputError,
+    NotFoundError,
+)
+from coachgen.fileio import expand_user
 from coachgen.index.catalog import Catalog, FileRow, connect, utc_now
 from coachgen.index.embeddings import Embedder, make_embedder
 from coachgen.index.vectors import VectorStore
 from coachgen.ingest.chunking import chunk_document
 from coachgen.ingest.documents import Chunk, Document
-from coachgen.ingest.loader import CrmOptions, LoadedFile, SourceFile, discover, load_file
+from coachgen.ingest.loader import (
+    CrmOptions,
+    LoadedFile,
+    SourceFile,
+    discover,
+    load_file,
+)
 from coachgen.records import Records
 from coachgen.settings import Settings
 
@@ -159,7 +171,7 @@ class KnowledgeBase:
         """Index the knowledge files and CRM exports under ``paths``; see :class:`IngestReport`."""
         report = IngestReport()
         files, report.errors = discover(paths)
-        roots = {path.expanduser().resolve() for path in paths if path.expanduser().is_dir()}
+        roots = {expand_user(path).resolve() for path in paths if expand_user(path).is_dir()}
         self.forget_searches()
         with self.write_lock(on_wait):
             pending: list[_Pending] = []
@@ -281,7 +293,7 @@ class KnowledgeBase:
         """The indexed source matching a relative source or a file path."""
         if self.catalog.file(source) is not None:
             return source
-        candidate = str(Path(source).expanduser().resolve())
+        candidate = str(expand_user(source).resolve())
         for row in self.catalog.files():
             if row.path == candidate:
                 return row.source

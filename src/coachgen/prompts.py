@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from coachgen.errors import InputError, NotFoundError
+from coachgen.fileio import expand_user
 from coachgen.resources import bundled_dir
 from coachgen.settings import Settings
 
@@ -24,7 +25,7 @@ class PromptLibrary:
 
     def __init__(self, settings: Settings, override: Path | None = None) -> None:
         candidates = [override, settings.prompts_dir, settings.home / "prompts", bundled_dir("prompts")]
-        self.folders = [Path(folder).expanduser() for folder in candidates if folder is not None]
+        self.folders = [expand_user(folder) for folder in candidates if folder is not None]
         if override is not None and not Path(override).is_dir():
             raise InputError(f"--prompts {override}: no such folder")
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from coachgen.errors import ConfigError
+from coachgen.fileio import expand_user
 
 __all__ = ["Settings", "load_settings"]
 
@@ -112,7 +113,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     environ = os.environ if environ is None else environ
     flags = {key: value for key, value in overrides.items() if value is not None}
     env = _from_env(environ)
-    home = Path(flags.get("home") or env.get("home") or _default_home()).expanduser()
+    home = expand_user(flags.get("home") or env.get("home") or _default_home())
     values = {**_from_file(home / CONFIG_FILE), **env, **flags, "home": home}
     try:
         return Settings(**values)

@@ -16,13 +16,30 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from coachgen.artifacts.common import (
-    ArtifactHeader, CitedText, Prepared, SourcePack, SourceRef, grounding_problems, stale_notes, utc_now, write_prose,
+    ArtifactHeader,
+    CitedText,
+    Prepared,
+    SourcePack,
+    SourceRef,
+    grounding_problems,
+    stale_notes,
+    utc_now,
+    write_prose,
+)
+from coachgen.artifacts.grounding import (
+    Contact,
+    DealFacts,
+    ObjectionPlan,
+    bullets,
+    deal_facts,
+    first_sentence,
+    gap_question,
+    matched_objections,
+    plain,
+    section_hit,
 )
 from coachgen.artifacts.meddpicc import assess
 from coachgen.errors import InputError
-from coachgen.artifacts.grounding import (
-    Contact, DealFacts, ObjectionPlan, bullets, deal_facts, first_sentence, gap_question, matched_objections, plain, section_hit,
-)
 from coachgen.retrieval import Filters, search
 
 if TYPE_CHECKING:

@@ -16,9 +16,22 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from coachgen.artifacts.common import (
-    ArtifactHeader, CitedText, Prepared, SourcePack, SourceRef, grounding_problems, stale_notes, utc_now, write_prose,
+    ArtifactHeader,
+    CitedText,
+    Prepared,
+    SourcePack,
+    SourceRef,
+    grounding_problems,
+    stale_notes,
+    utc_now,
+    write_prose,
 )
-from coachgen.artifacts.grounding import DealFacts, deal_facts, gap_question, matched_objections
+from coachgen.artifacts.grounding import (
+    DealFacts,
+    deal_facts,
+    gap_question,
+    matched_objections,
+)
 from coachgen.artifacts.meddpicc import assess
 from coachgen.retrieval import Filters, search
 

@@ -7,7 +7,17 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli import agenda, coach, deals, debrief, kb, pipeline, prep, prompts, reps
+from coachgen.cli import (
+    agenda,
+    coach,
+    deals,
+    debrief,
+    kb,
+    pipeline,
+    prep,
+    prompts,
+    reps,
+)
 from coachgen.cli.common import CoachgenGroup
 
 __all__ = ["app", "main"]

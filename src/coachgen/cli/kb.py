@@ -78,7 +78,8 @@ def search(
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
 ) -> None:
     """Hybrid search (meaning + keywords) over the knowledge base."""
-    from coachgen.retrieval import Filters, search as run_search, search_many
+    from coachgen.retrieval import Filters, search_many
+    from coachgen.retrieval import search as run_search
 
     if (query is None) == (queries is None):
         fail("give either a QUERY or --queries FILE")

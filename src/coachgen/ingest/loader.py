@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coachgen.errors import InputError
+from coachgen.fileio import expand_user
 from coachgen.ingest.crm import CrmTable, deal_documents, read_crm_table
 from coachgen.ingest.documents import Document
 from coachgen.ingest.frontmatter import FrontMatter
@@ -63,7 +64,7 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[str]]:
     found: list[SourceFile] = []
     errors: list[str] = []
     for given in paths:
-        path = given.expanduser()
+        path = expand_user(given)
         if path.is_file():
             if path.suffix.lower() not in SUPPORTED:
                 errors.append(f"{given}: unsupported file type '{path.suffix}' (use {', '.join(sorted(SUPPORTED))})")

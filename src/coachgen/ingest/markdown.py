@@ -7,7 +7,11 @@ from pathlib import PurePosixPath
 
 from coachgen.errors import InputError
 from coachgen.ingest.documents import Document
-from coachgen.ingest.frontmatter import FrontMatter, parse_front_matter, split_front_matter
+from coachgen.ingest.frontmatter import (
+    FrontMatter,
+    parse_front_matter,
+    split_front_matter,
+)
 
 __all__ = ["load_markdown"]
 

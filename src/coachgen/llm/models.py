@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from coachgen.errors import ConfigError
+from coachgen.fileio import expand_user
 from coachgen.settings import Settings
 
 __all__ = ["make_chat_model", "model_label", "uses_endpoint"]
@@ -30,7 +30,7 @@ def make_chat_model(settings: Settings) -> Any:
         )
     from coachgen.llm.llama import LlamaCppChat, bundled_gguf
 
-    path = Path(settings.llm_model_path).expanduser() if settings.llm_model_path else bundled_gguf()
+    path = expand_user(settings.llm_model_path) if settings.llm_model_path else bundled_gguf()
     if not path.is_file():
         raise ConfigError(f"COACHGEN_LLM_MODEL_PATH: no GGUF file at {path}")
     return LlamaCppChat(
