@@ -43,6 +43,13 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COACHGEN_HOME", str(tmp_path / "home"))
 
 
+def _opened(home: Path, embedder: OnnxMiniLM):
+    """A knowledge base at ``home`` for one test, closed afterwards."""
+    base = KnowledgeBase(load_settings(home=home), embedder=embedder)
+    yield base
+    base.close()
+
+
 @pytest.fixture(scope="session")
 def embedder() -> OnnxMiniLM:
     """The real embedded MiniLM, loaded once."""
@@ -57,9 +64,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def kb(home: Path, embedder: OnnxMiniLM) -> KnowledgeBase:
     """An empty knowledge base in this test's home."""
-    base = KnowledgeBase(load_settings(home=home), embedder=embedder)
-    yield base
-    base.close()
+    yield from _opened(home, embedder)
 
 
 @pytest.fixture(scope="session")
@@ -76,9 +81,7 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) 
 @pytest.fixture
 def sample_kb(sample_home: Path, embedder: OnnxMiniLM) -> KnowledgeBase:
     """The sample index, read-only by convention."""
-    base = KnowledgeBase(load_settings(home=sample_home), embedder=embedder)
-    yield base
-    base.close()
+    yield from _opened(sample_home, embedder)
 
 
 @pytest.fixture
@@ -91,9 +94,7 @@ def sample_copy(sample_home: Path, home: Path) -> Path:
 @pytest.fixture
 def copy_kb(sample_copy: Path, embedder: OnnxMiniLM) -> KnowledgeBase:
     """A knowledge base on a private copy of the sample, which a test may change."""
-    base = KnowledgeBase(load_settings(home=sample_copy), embedder=embedder)
-    yield base
-    base.close()
+    yield from _opened(sample_copy, embedder)
 
 
 def write(path: Path, text: str) -> Path:
