@@ -164,20 +164,21 @@ class KnowledgeBase:
         self,
         paths: list[Path],
         prune: bool = False,
-        progress: Callable[[str, int], None] | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
         on_wait: Progress | None = None,
         crm: CrmOptions | None = None,
     ) -> IngestReport:
         """Index the knowledge files and CRM exports under ``paths``; see :class:`IngestReport`."""
         report = IngestReport()
         files, report.errors = discover(paths)
-        roots = {expand_user(path).resolve() for path in paths if expand_user(path).is_dir()}
+        expanded = [expand_user(path) for path in paths]
+        roots = {path.resolve() for path in expanded if path.is_dir()}
         self.forget_searches()
         with self.write_lock(on_wait):
             pending: list[_Pending] = []
             for number, file in enumerate(files, 1):
                 if progress:
-                    progress(file.source, number)
+                    progress(file.source, number, len(files))
                 item = self._prepare(file, report, crm)
                 if item is not None:
                     pending.append(item)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from coachgen.artifacts.common import SourcePack, SourceRef
+from coachgen.artifacts.common import SourcePack, SourceRef, money
 from coachgen.artifacts.grounding import matched_objections
 from coachgen.errors import NotFoundError
 from coachgen.metrics import rep_metrics, stuck_deals
@@ -45,10 +45,6 @@ class TeamAgenda(BaseModel):
     reps: list[str]
     blocks: list[AgendaBlock]
     sources: list[SourceRef]
-
-
-def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:,.0f}"
 
 
 def _skill(kb: "KnowledgeBase", deals: list[dict[str, Any]], week: date, pack: SourcePack) -> AgendaBlock:
@@ -88,14 +84,14 @@ def weekly_agenda(kb: "KnowledgeBase", manager: str | None = None, week: date | 
     deals = [d for d in kb.records.deals() if d["rep"] in names]
     pack = SourcePack()
     closed = [d for d in deals if d["status"] in ("won", "lost") and d["close_date"] and last.isoformat() < d["close_date"] <= week.isoformat()]
-    results = [f"{'Won' if d['status'] == 'won' else 'Lost'}: {d['account']} ({d['rep']}, {_money(d['amount'])})" for d in closed]
+    results = [f"{'Won' if d['status'] == 'won' else 'Lost'}: {d['account']} ({d['rep']}, {money(d['amount'])})" for d in closed]
     quotas = [r["quota"] for r in roster]
     limits = {"stuck_days": kb.settings.stuck_limits(), "activity_days": kb.settings.activity_days}
     metrics = rep_metrics("team", deals, sum(q for q in quotas if q) if quotas and all(quotas) else None, week, **limits)
-    cadence = [f"Won {_money(metrics.won_amount)} in {metrics.period}; pipeline in period {_money(metrics.pipeline_in_period)}"
+    cadence = [f"Won {money(metrics.won_amount)} in {metrics.period}; pipeline in period {money(metrics.pipeline_in_period)}"
                + (f", coverage {metrics.coverage:.1f}x" if metrics.coverage is not None else "")
                + (f", win rate {metrics.win_rate:.0%}" if metrics.win_rate is not None else "") + "."]
-    stuck = [f"{s.account} ({s.id}, {_money(s.amount)}): {s.reason}. What would have to be true for it to move this week?"
+    stuck = [f"{s.account} ({s.id}, {money(s.amount)}): {s.reason}. What would have to be true for it to move this week?"
              for s in stuck_deals(deals, week, **limits)[:5]]
     news = []
     recent = (week - timedelta(days=NEWS_DAYS)).isoformat()

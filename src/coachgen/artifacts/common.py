@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from coachgen.retrieval import Hit
 
-__all__ = ["ArtifactHeader", "CitedText", "Prepared", "SourcePack", "SourceRef", "as_langchain", "grounding_problems", "stale_notes", "unknown_names", "utc_now", "write_prose"]
+__all__ = ["ArtifactHeader", "CitedText", "Prepared", "SourcePack", "SourceRef", "as_langchain", "grounding_problems", "money", "stale_notes", "unknown_names", "utc_now", "write_prose"]
 
 
 class ArtifactHeader(BaseModel):
@@ -108,6 +108,11 @@ def grounding_problems(texts: list[str], cited: list[int], valid: set[int], know
     if invented:
         problems.append(f"names not in the deal records or sources: {', '.join(invented)}")
     return problems
+
+
+def money(value: float | None) -> str:
+    """``$12,500``, or 'unknown' when there is no amount."""
+    return "unknown" if value is None else f"${value:,.0f}"
 
 
 def utc_now() -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from coachgen.artifacts.common import CitedText, SourcePack
+from coachgen.artifacts.meddpicc import split_sentences
 from coachgen.retrieval import Filters, Hit, search_many
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ def bullets(text: str, question_only: bool = False) -> list[str]:
 
 
 def sentences(notes: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes or "") if len(s.strip()) > 12]
+    """Note sentences long enough to carry an objection."""
+    return [s for s in split_sentences(notes) if len(s) > 12]
 
 
 def first_sentence(text: str) -> str:

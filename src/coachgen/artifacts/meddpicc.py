@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["ELEMENTS", "ElementStatus", "assess"]
+__all__ = ["ELEMENTS", "ElementStatus", "assess", "split_sentences"]
 
 #: element -> (patterns that establish it, patterns that mark it a risk); "no metrics" style notes stay unknown
 ELEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -31,13 +31,14 @@ class ElementStatus:
     evidence: str | None
 
 
-def _sentences(notes: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes) if s.strip()]
+def split_sentences(notes: str) -> list[str]:
+    """Sentences and lines of free-text notes."""
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", notes or "") if s.strip()]
 
 
 def assess(notes: str) -> list[ElementStatus]:
     """Each MEDDPICC element's status from the notes; a risk pattern outranks an establishing one."""
-    sentences = _sentences(notes or "")
+    sentences = split_sentences(notes)
     result = []
     for element, (establish, risk) in ELEMENTS.items():
         status, evidence = "unknown", None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from coachgen.artifacts.common import money
 from coachgen.errors import InputError, NotFoundError
 from coachgen.metrics import RepMetrics, rep_metrics
 
@@ -38,28 +39,24 @@ class PipelineReview(BaseModel):
     team: RepReview | None = None
 
 
-def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:,.0f}"
-
-
 def _reading(m: RepMetrics) -> list[str]:
     lines = []
     if m.quota_period is None:
         lines.append("Quota unknown: coverage and the pipeline needed cannot be computed; import the rep roster with a quota.")
     elif m.remaining_quota == 0:
-        lines.append(f"Quota for {m.period} reached ({_money(m.won_amount)} won against {_money(m.quota_period)}).")
+        lines.append(f"Quota for {m.period} reached ({money(m.won_amount)} won against {money(m.quota_period)}).")
     elif m.win_rate is None:
-        lines.append(f"No deals closed in {m.period} yet, so there is no win rate; coverage is {m.coverage:.1f}x the remaining {_money(m.remaining_quota)}." if m.coverage is not None
+        lines.append(f"No deals closed in {m.period} yet, so there is no win rate; coverage is {m.coverage:.1f}x the remaining {money(m.remaining_quota)}." if m.coverage is not None
                      else f"No deals closed in {m.period} yet.")
     elif m.pipeline_gap is not None and m.pipeline_gap > 0:
-        lines.append(f"At a {m.win_rate:.0%} win rate you need {_money(m.needed_pipeline)} of pipeline to close the remaining "
-                     f"{_money(m.remaining_quota)}; you have {_money(m.pipeline_in_period)}, so {_money(m.pipeline_gap)} more.")
+        lines.append(f"At a {m.win_rate:.0%} win rate you need {money(m.needed_pipeline)} of pipeline to close the remaining "
+                     f"{money(m.remaining_quota)}; you have {money(m.pipeline_in_period)}, so {money(m.pipeline_gap)} more.")
     else:
-        lines.append(f"At a {m.win_rate:.0%} win rate the {_money(m.pipeline_in_period)} in {m.period} covers the remaining {_money(m.remaining_quota)}.")
+        lines.append(f"At a {m.win_rate:.0%} win rate the {money(m.pipeline_in_period)} in {m.period} covers the remaining {money(m.remaining_quota)}.")
     if m.coverage is not None:
         lines.append(f"Coverage {m.coverage:.1f}x (aim for 3x the remaining quota).")
     if m.stuck:
-        lines.append(f"{len(m.stuck)} open deals are stuck, worth {_money(sum(s.amount or 0 for s in m.stuck))}.")
+        lines.append(f"{len(m.stuck)} open deals are stuck, worth {money(sum(s.amount or 0 for s in m.stuck))}.")
     weakest = min(((step, rate) for step, rate in m.conversion.items() if rate is not None), key=lambda pair: pair[1], default=None)
     if weakest:
         lines.append(f"Weakest stage conversion: {weakest[0]} at {weakest[1]:.0%}.")

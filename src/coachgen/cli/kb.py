@@ -43,19 +43,17 @@ def ingest(
     """Index knowledge files; unchanged files are skipped, changed ones replaced."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from coachgen.ingest.loader import discover
     from coachgen.resources import bundled_dir
 
     targets = list(paths or []) + ([bundled_dir("knowledge")] if sample else [])
     if not targets:
         fail("give at least one PATH to ingest, or --sample")
     kb = open_kb(ctx)
-    total = len(discover(targets)[0])
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err(), transient=True) as bar:
-        task = bar.add_task("ingesting", total=total)
+        task = bar.add_task("ingesting", total=None)
         report = kb.ingest(
             targets, prune=prune, on_wait=lambda message: err().print(message),
-            progress=lambda source, number: bar.update(task, completed=number - 1, description=source[-40:]),
+            progress=lambda source, number, total: bar.update(task, completed=number - 1, total=total, description=source[-40:]),
         )
     _print_report(report, as_json)
     if report.errors:
