@@ -24,6 +24,8 @@ demo: $(STAMP)
 	$(COACHGEN) deals show D-1001
 	$(COACHGEN) kb search "the buyer says a competitor quoted them much less" --k 3
 	$(COACHGEN) prep D-1001
+	$(COACHGEN) drill --from-deals --rep "Dana Whitfield" --count 1 --difficulty 2
+	$(COACHGEN) train "Tom Reilly"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -35,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prep_overhead.py
 	$(BIN)/python benchmarks/batch_prep.py
 	$(BIN)/python benchmarks/pipeline_team.py
+	$(BIN)/python benchmarks/drill_calibration.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

@@ -29,7 +29,7 @@ def test_help_lists_command_groups(run):
 def test_ingest_search_list_show_stats(run, sample_copy):
     result = run("kb", "ingest", KNOWLEDGE)
     assert result.exit_code == 0, result.output
-    assert "18 unchanged" in result.stdout and "0 added" in result.stdout
+    assert "19 unchanged" in result.stdout and "0 added" in result.stdout
     result = run("kb", "search", "they said we cost way more than the other guys", "--k", "3", "--json")
     hits = json.loads(result.stdout)
     assert len(hits) == 3
@@ -39,7 +39,7 @@ def test_ingest_search_list_show_stats(run, sample_copy):
     listed = json.loads(run("kb", "list", "--kind", "training", "--json").stdout)
     assert len(listed) == 7 and all(row["kind"] == "training" for row in listed)
     stats = json.loads(run("kb", "stats", "--json").stdout)
-    assert (stats["files"], stats["deals"], stats["reps"], stats["chunks"]) == (18, 44, 6, stats["vectors"])
+    assert (stats["files"], stats["deals"], stats["reps"], stats["chunks"]) == (19, 44, 6, stats["vectors"])
     human = run("kb", "search", "what does champion mean")
     assert human.exit_code == 0 and "methodology/meddpicc.md" in human.stdout
 
@@ -55,7 +55,7 @@ def test_queries_file_prints_json_lines(run, sample_copy, tmp_path):
 def test_ingest_sample_flag_and_bad_files_exit_non_zero(run, tmp_path):
     result = run("kb", "ingest", "--sample", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["files_ingested"] == 18
+    assert json.loads(result.stdout)["files_ingested"] == 19
     write(tmp_path / "bad" / "broken.md", "---\nkind: nonsense\n---\n# x\ny\n")
     write(tmp_path / "bad" / "fine.md", "# Fine\n\nA fine document about discovery.\n")
     result = run("kb", "ingest", tmp_path / "bad")

@@ -21,10 +21,15 @@ def findable_share(kb: KnowledgeBase) -> float:
     return sum(key in {hit.doc_key for hit in hits} for key, hits in zip(keys, results)) / len(keys)
 
 
-def test_round_trip_into_an_empty_home(sample_kb, tmp_path, embedder):
+def test_round_trip_into_an_empty_home(copy_kb, tmp_path, embedder):
+    sample_kb = copy_kb
+    with sample_kb.catalog.transaction():
+        sample_kb.records.add_attempt({"rep": "Dana Whitfield", "created_at": "2026-11-20T10:00:00+00:00", "objection_key": "k", "objection": "o",
+                                       "rubric_id": "objection-handling", "rubric_version": "1.0", "rubric_sha": "abc", "mode": "interactive",
+                                       "score": 3.5, "passed": 1, "scorecard": "{}", "transcript": "[]"})
     path = tmp_path / "backup.jsonl"
     counts = export_jsonl(sample_kb, path)
-    assert counts == {"files": 18, "chunks": sample_kb.catalog.counts()["chunks"]}
+    assert counts == {"files": 19, "chunks": sample_kb.catalog.counts()["chunks"]}
     header = json.loads(path.read_text().splitlines()[0])
     assert header["format"] == "coachgen-kb" and header["embedder"] == embedder.name
     restored = KnowledgeBase(load_settings(home=tmp_path / "restored"), embedder=embedder)
@@ -33,9 +38,12 @@ def test_round_trip_into_an_empty_home(sample_kb, tmp_path, embedder):
     assert restored.catalog.counts() == sample_kb.catalog.counts()
     assert restored.vectors.count() == counts["chunks"]
     assert len(restored.records.deals()) == 44 and len(restored.records.reps()) == 6
+    assert restored.records.rubric("objection-handling") == sample_kb.records.rubric("objection-handling")
+    assert restored.records.attempts() == sample_kb.records.attempts()
     assert findable_share(restored) >= 0.999
     again = import_jsonl(restored, path)
     assert again["chunks"] == counts["chunks"] and restored.vectors.count() == counts["chunks"]
+    assert len(restored.records.attempts()) == 1
 
 
 def test_import_refuses_files_that_are_not_exports(kb, tmp_path):

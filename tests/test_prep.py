@@ -146,7 +146,7 @@ def test_cli_dry_run_schema_prompts_and_output_file(sample_copy, tmp_path):
     schema = json.loads(runner.invoke(app, ["schema", "prep"]).stdout)
     assert schema["title"] == "CallPlan" and "meddpicc" in schema["properties"]
     listed = runner.invoke(app, ["prompts", "list"]).stdout
-    assert {line.split("\t")[0] for line in listed.splitlines()} == {"debrief", "prep"}
+    assert {line.split("\t")[0] for line in listed.splitlines()} == {"debrief", "drill", "judge", "prep", "roleplay", "train"}
     assert "# INPUT" in runner.invoke(app, ["prompts", "show", "prep"]).stdout
     bad = runner.invoke(app, ["prep", "D-1001", "--attendee", "nobody"])
     assert bad.exit_code == 1 and "is not NAME:ROLE" in bad.stderr

@@ -13,7 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["CallPlan", "Filters", "Hit", "KnowledgeBase", "Settings", "load_settings", "plan_call", "search"]
+__all__ = [
+    "CallPlan", "DevelopmentPlan", "Drill", "Filters", "Hit", "KnowledgeBase", "Settings", "load_settings", "make_drill", "plan_call",
+    "plan_development", "run_roleplay", "search",
+]
 
 _EXPORTS = {
     "CallPlan": "coachgen.artifacts.call_plan",
@@ -24,10 +27,18 @@ _EXPORTS = {
     "Settings": "coachgen.settings",
     "load_settings": "coachgen.settings",
     "search": "coachgen.retrieval",
+    "Drill": "coachgen.artifacts.drill",
+    "make_drill": "coachgen.artifacts.drill",
+    "run_roleplay": "coachgen.artifacts.roleplay",
+    "DevelopmentPlan": "coachgen.artifacts.development_plan",
+    "plan_development": "coachgen.artifacts.development_plan",
 }
 
 if TYPE_CHECKING:
     from coachgen.artifacts.call_plan import CallPlan, plan_call
+    from coachgen.artifacts.development_plan import DevelopmentPlan, plan_development
+    from coachgen.artifacts.drill import Drill, make_drill
+    from coachgen.artifacts.roleplay import run_roleplay
     from coachgen.knowledge_base import KnowledgeBase
     from coachgen.retrieval import Filters, Hit, search
     from coachgen.settings import Settings, load_settings

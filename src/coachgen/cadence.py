@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from coachgen.errors import InputError, NotFoundError
+from coachgen.errors import InputError
 from coachgen.metrics import period_of
 
 if TYPE_CHECKING:
@@ -44,10 +44,7 @@ def log_coaching(records: "Records", rep: str, minutes: int, kind: str, note: st
         raise InputError(f"--type '{kind}' is not one of {', '.join(COACHING_TYPES)}")
     if not 1 <= minutes <= 24 * 60:
         raise InputError("--minutes must be between 1 and 1440")
-    known = {r["rep"] for r in records.reps()} | {d["rep"] for d in records.deals() if d["rep"]}
-    if rep not in known:
-        raise NotFoundError(f"no rep '{rep}' on the roster or the deals; 'coachgen reps list' shows them")
-    records.log_coaching(rep, (day or date.today()).isoformat(), minutes, kind, note)
+    records.log_coaching(records.rep_name(rep), (day or date.today()).isoformat(), minutes, kind, note)
 
 
 def _month_hours(records: "Records", month_start: date) -> dict[str, dict[str, float]]:

@@ -59,6 +59,7 @@ class IngestReport:
     chunks_embedded: int = 0
     deals: int = 0
     reps: int = 0
+    rubrics: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -209,7 +210,7 @@ class KnowledgeBase:
             report.chunks_unchanged += len(self.catalog.chunk_ids_of(file.source))
             return None
         pending = self._pending(loaded)
-        if not pending.chunks and loaded.crm is None:
+        if not pending.chunks and loaded.crm is None and loaded.rubric is None:
             report.errors.append(f"{file.source}: no text to index (every section is empty)")
             return None
         return pending
@@ -269,6 +270,11 @@ class KnowledgeBase:
             elif crm is not None:
                 self.records.upsert_reps(crm.rows, file.source)
                 report.reps += len(crm.rows)
+            self.records.forget_rubrics(file.source)
+            rubric = item.loaded.rubric
+            if rubric is not None:
+                self.records.save_rubric(rubric.id, rubric.version, rubric.sha256, file.source, rubric.model_dump_json())
+                report.rubrics += 1
         removed = item.old_ids - new_ids
         self.vectors.delete(sorted(removed))
         report.files_ingested += 1
@@ -286,6 +292,7 @@ class KnowledgeBase:
     # removal -------------------------------------------------------------
     def _remove(self, source: str) -> int:
         ids = self.catalog.remove_file(source)
+        self.records.forget_rubrics(source)
         if ids:
             self.vectors.delete(sorted(ids))
         return len(ids)

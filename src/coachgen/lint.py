@@ -49,6 +49,11 @@ def lint_paths(paths: list[Path], settings: Settings, today: date | None = None)
         problems.extend(Problem(file.source, "warning", w.removeprefix(f"{file.source}: ")) for w in loaded.warnings)
         if loaded.crm is not None:
             continue
+        if loaded.rubric is not None:
+            missing = [name for name in ("owner", "reviewed") if getattr(loaded.rubric, name) is None]
+            if missing:
+                problems.append(Problem(file.source, "warning", f"rubric is missing field(s): {', '.join(missing)}"))
+            continue
         first = loaded.documents[0]
         missing = [name for name in ("owner", "reviewed") if getattr(first, name) is None]
         if loaded.front is not None and loaded.front.kind is None:

@@ -47,6 +47,8 @@ def index_stats(kb: KnowledgeBase) -> dict[str, Any]:
         "vectors": vectors,
         "deals": kb.db.execute("SELECT count(*) FROM deals").fetchone()[0],
         "reps": kb.db.execute("SELECT count(*) FROM reps").fetchone()[0],
+        "rubrics": kb.db.execute("SELECT count(*) FROM rubrics").fetchone()[0],
+        "drill_attempts": kb.db.execute("SELECT count(*) FROM drill_attempts").fetchone()[0],
         "embedder": kb.catalog.get_meta("embedder"),
         "schema_version": SCHEMA_VERSION,
         "home": str(kb.settings.home),
@@ -75,11 +77,15 @@ def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
             write({"type": "deal", **deal})
         for rep in kb.records.reps():
             write({"type": "rep", **rep})
+        for rubric in kb.db.execute("SELECT * FROM rubrics ORDER BY id"):
+            write({"type": "rubric", **dict(rubric)})
+        for attempt in kb.records.attempts():
+            write({"type": "attempt", **attempt})
     return {"files": len(files), "chunks": len(chunks)}
 
 
 def _read_export(path: Path) -> dict[str, list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = {"header": [], "file": [], "document": [], "chunk": [], "deal": [], "rep": []}
+    groups: dict[str, list[dict[str, Any]]] = {"header": [], "file": [], "document": [], "chunk": [], "deal": [], "rep": [], "rubric": [], "attempt": []}
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
@@ -133,6 +139,12 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
                 kb.catalog.replace_file(row, docs, [chunk for chunk in chunks if chunk.doc_key in keys])
             kb.records.upsert_deals([{c: row.get(c) for c in DEAL_COLUMNS} for row in groups["deal"]], "import")
             kb.records.upsert_reps([{c: row.get(c) for c in REP_COLUMNS} for row in groups["rep"]], "import")
+            for rubric in groups["rubric"]:
+                kb.records.save_rubric(rubric["id"], rubric["version"], rubric["sha256"], rubric["source"], rubric["data"])
+            stored = {(a["rep"], a["created_at"], a["objection_key"]) for a in kb.records.attempts()}
+            for attempt in groups["attempt"]:
+                if (attempt["rep"], attempt["created_at"], attempt["objection_key"]) not in stored:
+                    kb.records.add_attempt(attempt)
         kb._sweep()
     return {"files": len(groups["file"]), "chunks": len(chunks), "embedded": embedded}
 

@@ -52,6 +52,11 @@ class PromptLibrary:
             digest.update(self.source(artifact, part).encode())
         return digest.hexdigest()[:12]
 
+    def messages(self, artifact: str, variables: dict[str, Any]) -> list[dict[str, str]]:
+        """The system and user messages of an artifact's prompt, rendered with ``variables``."""
+        return [{"role": "system", "content": self.render(artifact, "system", variables)},
+                {"role": "user", "content": self.render(artifact, "user", variables)}]
+
     def render(self, artifact: str, part: str, variables: dict[str, Any]) -> str:
         """Render with StrictUndefined in a sandbox; a missing variable is an error, never ''."""
         from jinja2 import StrictUndefined, TemplateError

@@ -9,13 +9,15 @@ from typing import Any
 
 from coachgen.errors import NotFoundError
 
-__all__ = ["DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records"]
+__all__ = ["ATTEMPT_COLUMNS", "DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records"]
 
 DEAL_COLUMNS = (
     "id", "name", "account", "rep", "stage", "status", "amount", "created", "close_date",
     "stage_changed", "last_activity", "next_step", "product", "contacts", "notes", "source",
 )
 REP_COLUMNS = ("rep", "manager", "region", "quota", "email", "source")
+ATTEMPT_COLUMNS = ("rep", "created_at", "objection_key", "objection", "rubric_id", "rubric_version", "rubric_sha", "mode",
+                   "score", "passed", "scorecard", "transcript")
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS deals ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'id' else ' REAL' if c == 'amount' else ' TEXT') for c in DEAL_COLUMNS)});
 CREATE INDEX IF NOT EXISTS deals_rep ON deals(rep);
@@ -26,6 +28,13 @@ CREATE INDEX IF NOT EXISTS coaching_log_day ON coaching_log(day);
 CREATE TABLE IF NOT EXISTS debriefs (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, debrief TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS plans (deal_id TEXT NOT NULL, created_at TEXT NOT NULL, plan TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS plans_deal ON plans(deal_id, created_at);
+CREATE TABLE IF NOT EXISTS rubrics (id TEXT PRIMARY KEY, version TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS drill_attempts (
+    rep TEXT NOT NULL, created_at TEXT NOT NULL, objection_key TEXT NOT NULL, objection TEXT NOT NULL,
+    rubric_id TEXT NOT NULL, rubric_version TEXT NOT NULL, rubric_sha TEXT NOT NULL, mode TEXT NOT NULL,
+    score REAL NOT NULL, passed INTEGER NOT NULL, scorecard TEXT NOT NULL, transcript TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drill_attempts_rep ON drill_attempts(rep, created_at);
 CREATE TABLE IF NOT EXISTS reps ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'rep' else ' REAL' if c == 'quota' else ' TEXT') for c in REP_COLUMNS)});
 """
 
@@ -95,6 +104,43 @@ class Records:
     def reps(self) -> list[dict[str, Any]]:
         """Every rep on the roster."""
         return [dict(row) for row in self.db.execute("SELECT * FROM reps ORDER BY rep")]
+
+    def rep_name(self, name: str) -> str:
+        """The rep as the roster or the deals spell it (matched without case); ``NotFoundError`` if unknown."""
+        known = {r["rep"] for r in self.reps()} | {row["rep"] for row in self.db.execute("SELECT DISTINCT rep FROM deals WHERE rep IS NOT NULL")}
+        match = next((rep for rep in sorted(known) if rep.lower() == name.strip().lower()), None)
+        if match is None:
+            raise NotFoundError(f"no rep '{name}' on the roster or the deals; 'coachgen reps list' shows them")
+        return match
+
+    def save_rubric(self, rubric_id: str, version: str, sha256: str, source: str, data_json: str) -> None:
+        """Store a validated rubric (call inside a transaction); a rubric with the same id is replaced."""
+        self.db.execute("INSERT INTO rubrics(id, version, sha256, source, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                        "version = excluded.version, sha256 = excluded.sha256, source = excluded.source, data = excluded.data",
+                        (rubric_id, version, sha256, source, data_json))
+
+    def rubric(self, rubric_id: str) -> str | None:
+        """A stored rubric as JSON."""
+        row = self.db.execute("SELECT data FROM rubrics WHERE id = ?", (rubric_id,)).fetchone()
+        return row["data"] if row else None
+
+    def rubric_ids(self) -> list[str]:
+        """Ids of the stored rubrics."""
+        return [row["id"] for row in self.db.execute("SELECT id FROM rubrics ORDER BY id")]
+
+    def forget_rubrics(self, source: str) -> None:
+        """Drop the rubrics read from a source file that left the index."""
+        self.db.execute("DELETE FROM rubrics WHERE source = ?", (source,))
+
+    def add_attempt(self, attempt: dict[str, Any]) -> None:
+        """Store one drill attempt (``ATTEMPT_COLUMNS``)."""
+        self.db.execute(f"INSERT INTO drill_attempts({', '.join(ATTEMPT_COLUMNS)}) VALUES ({', '.join('?' * len(ATTEMPT_COLUMNS))})",
+                        tuple(attempt[column] for column in ATTEMPT_COLUMNS))
+
+    def attempts(self, rep: str | None = None) -> list[dict[str, Any]]:
+        """Drill attempts, oldest first, optionally for one rep."""
+        where, args = ("WHERE lower(rep) = lower(?)", (rep,)) if rep else ("", ())
+        return [dict(row) for row in self.db.execute(f"SELECT * FROM drill_attempts {where} ORDER BY created_at, rowid", args)]
 
     def save_plan(self, deal_id: str, created_at: str, plan_json: str) -> None:
         """Keep a generated pre-call plan with its deal."""

@@ -12,7 +12,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["FORMATS", "Outline", "Section", "agenda_outline", "cadence_outline", "debrief_outline", "pipeline_outline", "plan_outline", "render"]
+__all__ = [
+    "FORMATS", "Outline", "Section", "agenda_outline", "cadence_outline", "debrief_outline", "drill_outline", "pipeline_outline",
+    "plan_outline", "render", "session_outline", "train_outline",
+]
 
 FORMATS = ("md", "json", "html")
 
@@ -136,6 +139,72 @@ def cadence_outline(rows: list[Any], month: Any) -> Outline:
     under = [r.rep for r in rows if r.under_coached]
     return Outline(f"Coaching cadence: {label}", ["target: 3 hours per rep per month"],
                    [Section("Hours per rep", lines or ["No reps."]), Section("Under-coached", under or ["Nobody."])])
+
+
+def _rubric_lines(rubric: Any) -> list[str]:
+    lines = [f"{c.name} (weight {w:.0%}): 5 = {c.levels[5]} 1 = {c.levels[1]}" for c, w in zip(rubric.criteria, rubric.weights().values())]
+    lines.append(f"Pass mark: {rubric.pass_mark:g} of 5 (weighted average)")
+    lines += [f"Blocker, fails the attempt: {b.description}" for b in rubric.blockers]
+    return lines
+
+
+def drill_outline(drill: Any) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.drill.Drill`."""
+    sections = []
+    for number, card in enumerate(drill.cards, 1):
+        persona = f"{card.persona.name} ({card.persona.role}" + (f", {card.persona.account}" if card.persona.account else "") + ")"
+        items = [f"Why this one: {card.why}", f"Buyer: {persona}", f"Situation: {card.situation}", f"They say: \"{card.buyer_line}\"",
+                 f"Difficulty {card.difficulty}" + (f"; then they push back: {' / '.join(card.pushbacks)}" if card.pushbacks else "")]
+        items += [f"A strong answer: {line.text}{_cite(line.sources)}" for line in card.strong_answer]
+        sections.append(Section(f"Card {number}: {card.objection}", items))
+    sections.append(Section(f"Rubric: {drill.rubric.title} (version {drill.rubric.version})", _rubric_lines(drill.rubric)))
+    title = f"Objection drills{' for ' + drill.rep if drill.rep else ''}"
+    return Outline(title, _meta(drill.header), sections + _closing(drill))
+
+
+def session_outline(session: Any) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.roleplay.DrillSession`."""
+    sections = []
+    for attempt in session.attempts:
+        card = attempt.card
+        sheet = attempt.scorecard
+        verdict = "PASSED" if sheet.passed else "NOT PASSED"
+        sections.append(Section(f"{card.objection} ({verdict}, {sheet.score:.1f} of 5)", [
+            *[f"{'Buyer' if turn.speaker == 'buyer' else 'You'}: {turn.text}" for turn in attempt.transcript],
+        ]))
+        sections.append(Section("Scores", [
+            f"{c.name}: {c.score:g} ({c.by})" + (f" - you said \"{c.evidence}\"" if c.evidence else " - nothing in your answers shows it")
+            for c in sheet.criteria
+        ] + [f"Blocker: {b.description} You said \"{b.evidence}\"" for b in sheet.blockers]))
+        sections.append(Section("Feedback", [f"Keep: {sheet.keep}", f"Start: {sheet.start}", f"Stop: {sheet.stop}",
+                                             *[f"Practise with: {m.text}{_cite(m.sources)}" for m in attempt.practise],
+                                             f"This objection comes back on {attempt.next_due}.", *sheet.notes]))
+    title = f"Drill session: {session.rep} (rubric {session.rubric_id} {session.rubric_version})"
+    return Outline(title, _meta(session.header), sections + _closing(session))
+
+
+def train_outline(plan: Any) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.development_plan.DevelopmentPlan`."""
+    sections = [
+        Section("Summary", [plan.summary]),
+        Section("Evidence", [f"{e.detail} [{e.signal}]" for e in plan.evidence] or ["No evidence yet."]),
+        Section("Diagnosis", [plan.diagnosis]),
+        Section("Already does well (not assigned)", list(plan.strengths) or ["Nothing shown as strong yet."]),
+    ]
+    if plan.mixed:
+        sections.append(Section("Mixed evidence (watched, not assigned)", list(plan.mixed)))
+    if plan.focus:
+        sections += [
+            Section(f"Training for {plan.focus}", [m.text + _cite(m.sources) for m in plan.modules] or ["No training module in the knowledge base teaches it."]),
+            Section("Drills assigned", list(plan.drills)),
+            Section("What the manager will do", list(plan.manager_actions)),
+            Section("Target", [f"{plan.target}, by {plan.target_date}"]),
+            Section("Check-ins", list(plan.check_ins)),
+        ]
+    sections.append(Section("Skill or will", [plan.skill_or_will]))
+    if plan.how_to_get_evidence:
+        sections.append(Section("How to get more evidence", list(plan.how_to_get_evidence)))
+    return Outline(f"Development plan: {plan.rep} (as of {plan.as_of})", _meta(plan.header), sections + _closing(plan))
 
 
 def _meta(head: Any) -> list[str]:

@@ -252,10 +252,7 @@ def prepare_call(
     fallback = _fallback(kb, deal, pain, pack)
     known_text = " ".join([str(record.get(key) or "") for key in record] + [pack.text()])
     variables = {"deal": deal.model_dump(), "call_type": call_type, "attendees": [a.model_dump() for a in crew], "sources": pack.for_prompt()}
-    messages = [
-        {"role": "system", "content": prompts.render("prep", "system", variables)},
-        {"role": "user", "content": prompts.render("prep", "user", variables)},
-    ]
+    messages = prompts.messages("prep", variables)
     return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback,
                         pack=pack, known_text=known_text, messages=messages, prompt_hash=prompts.fingerprint("prep"))
 

@@ -137,8 +137,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
     check_in = ((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
     questions.append(DebriefQuestion(topic="One change", question=f"What is the one thing you will do differently on the next call? We check in on {check_in}."))
     variables = {"deal": deal.model_dump(), "objective": objective, "call_notes": call_notes or "", "sources": pack.for_prompt()}
-    messages = [{"role": "system", "content": prompts.render("debrief", "system", variables)},
-                {"role": "user", "content": prompts.render("debrief", "user", variables)}]
+    messages = prompts.messages("debrief", variables)
     record_text = " ".join(str(value) for value in kb.records.deal(deal_id).values() if value)
     known_text = " ".join([record_text, notes, pack.text()])
     return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in,

@@ -12,11 +12,13 @@ from coachgen.cli import (
     coach,
     deals,
     debrief,
+    drill,
     kb,
     pipeline,
     prep,
     prompts,
     reps,
+    train,
 )
 from coachgen.cli.common import CoachgenGroup
 
@@ -36,6 +38,8 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(coach.app, name="coach")
 app.command("prep")(prep.prep)
 app.command("debrief")(debrief.debrief)
+app.command("drill")(drill.drill)
+app.command("train")(train.train)
 app.command("pipeline")(pipeline.pipeline)
 app.command("agenda")(agenda.agenda)
 app.command("schema")(prompts.schema)

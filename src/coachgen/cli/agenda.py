@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from coachgen.cli.common import fail, open_kb
+from coachgen.cli.common import check_format, open_kb, parse_day
 from coachgen.cli.output import emit
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -22,13 +21,9 @@ def agenda(
 ) -> None:
     """Weekly meeting: wins and losses, pipeline cadence, stuck deals, product news, one skill drill, time boxes."""
     from coachgen.artifacts.agenda import weekly_agenda
-    from coachgen.render import FORMATS, agenda_outline, render
+    from coachgen.render import agenda_outline, render
 
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
-    try:
-        day = date.fromisoformat(week) if week else None
-    except ValueError:
-        fail(f"--week '{week}' is not a date like 2026-11-22")
+    check_format(fmt)
+    day = parse_day(week, "--week")
     result = weekly_agenda(open_kb(ctx), team, day)
     emit(render(result, fmt, agenda_outline(result)), fmt, output)

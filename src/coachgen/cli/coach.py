@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import fail, open_kb, out
+from coachgen.cli.common import check_format, fail, open_kb, out, parse_day
 
 app = typer.Typer(help="Log coaching time and check the coaching cadence.", no_args_is_help=True)
 
@@ -25,10 +25,7 @@ def log(
     """Record coaching time spent with a rep."""
     from coachgen.cadence import log_coaching
 
-    try:
-        when = date.fromisoformat(day) if day else None
-    except ValueError:
-        fail(f"--date '{day}' is not a date like 2026-11-22")
+    when = parse_day(day, "--date")
     log_coaching(open_kb(ctx).records, rep, minutes, kind, note, when)
     out().print(f"logged {minutes} min of {kind} with {rep}")
 
@@ -61,10 +58,9 @@ def show_cadence(
             for row in rows:
                 writer.writerow([row.rep, row.hours, row.target, row.under_coached, " ".join(map(str, row.trend))])
     from coachgen.cli.output import emit
-    from coachgen.render import FORMATS, cadence_outline, to_html, to_markdown
+    from coachgen.render import cadence_outline, to_html, to_markdown
 
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
+    check_format(fmt)
     if fmt == "json":
         emit(json.dumps([row.as_dict() for row in rows], indent=2) + "\n", fmt, output)
         return

@@ -9,12 +9,14 @@ import typer
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from rich.console import Console
 
     from coachgen.knowledge_base import KnowledgeBase
     from coachgen.settings import Settings
 
-__all__ = ["CoachgenGroup", "err", "fail", "open_kb", "out", "print_json", "settings_from"]
+__all__ = ["CoachgenGroup", "check_format", "err", "fail", "open_kb", "out", "parse_day", "print_json", "settings_from"]
 
 
 class CoachgenGroup(TyperGroup):
@@ -73,3 +75,22 @@ def print_json(data: Any) -> None:
     import json
 
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def parse_day(value: str | None, option: str) -> "date | None":
+    """``YYYY-MM-DD`` from an option, or None when not given; a bad date fails with one line."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        fail(f"{option} '{value}' is not a date like 2026-11-22")
+        return None
+
+
+def check_format(fmt: str) -> None:
+    """Fail unless ``fmt`` is one of the artifact formats."""
+    from coachgen.render import FORMATS
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")

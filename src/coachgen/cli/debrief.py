@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import fail, open_kb, out
+from coachgen.cli.common import check_format, fail, open_kb, out
 from coachgen.cli.output import emit, offer_coaching_log, print_messages
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -30,12 +30,11 @@ def debrief(
     from coachgen.ingest.loader import read_text
     from coachgen.llm.models import make_chat_model, model_label
     from coachgen.prompts import PromptLibrary
-    from coachgen.render import FORMATS, debrief_outline, render
+    from coachgen.render import debrief_outline, render
 
     if notes is not None and notes_file is not None:
         fail("give --notes or --notes-file, not both")
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
+    check_format(fmt)
     kb = open_kb(ctx)
     limit = kb.settings.max_file_bytes
     if answers is not None:

@@ -29,6 +29,7 @@ def _print_report(report, as_json: bool) -> None:
         f"{len(report.errors)} failed, {report.files_removed} pruned); "
         f"chunks: {report.chunks_added} added, {report.chunks_unchanged} unchanged, {report.chunks_removed} removed"
         + (f"; records: {report.deals} deals, {report.reps} reps" if report.deals or report.reps else "")
+        + (f"; rubrics: {report.rubrics}" if report.rubrics else "")
     )
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from coachgen.cli.common import fail, open_kb
+from coachgen.cli.common import check_format, fail, open_kb, parse_day
 from coachgen.cli.output import emit
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -24,15 +23,11 @@ def pipeline(
 ) -> None:
     """Pipeline review on lead measures: coverage, win rate, cycle time, conversion, stuck deals."""
     from coachgen.artifacts.pipeline_review import review_pipeline
-    from coachgen.render import FORMATS, pipeline_outline, render
+    from coachgen.render import pipeline_outline, render
 
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
+    check_format(fmt)
     if rep is None and not team:
         fail("give a REP, or --team [MANAGER]")
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        fail(f"--as-of '{as_of}' is not a date like 2026-11-22")
+    day = parse_day(as_of, "--as-of")
     review = review_pipeline(open_kb(ctx), rep=rep if not team else None, team=team, manager=rep if team else None, as_of=day, period=period)
     emit(render(review, fmt, pipeline_outline(review)), fmt, output)

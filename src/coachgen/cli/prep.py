@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from coachgen.cli.common import fail, open_kb, out
+from coachgen.cli.common import check_format, fail, open_kb, out
 from coachgen.cli.output import emit, offer_coaching_log, print_messages
 
 FORMAT_HELP = "md, json or html."
@@ -42,10 +42,9 @@ def prep(
     from coachgen.artifacts.call_plan import build_call_plan, prepare_call
     from coachgen.llm.models import make_chat_model, model_label
     from coachgen.prompts import PromptLibrary
-    from coachgen.render import FORMATS, plan_outline, render
+    from coachgen.render import plan_outline, render
 
-    if fmt not in FORMATS:
-        fail(f"--format must be one of {', '.join(FORMATS)}")
+    check_format(fmt)
     if sum(x is not None for x in (deal_id, rep, deals_file)) != 1:
         fail("give one of DEAL_ID, --rep NAME or --deals FILE")
     kb = open_kb(ctx)

@@ -10,7 +10,11 @@ import typer
 from coachgen.cli.common import fail, print_json, settings_from
 
 app = typer.Typer(help="List, show and render prompt templates.", no_args_is_help=True)
-SCHEMAS = {"prep": "coachgen.artifacts.call_plan:CallPlan", "debrief": "coachgen.artifacts.debrief:Debrief"}
+SCHEMAS = {
+    "prep": "coachgen.artifacts.call_plan:CallPlan", "debrief": "coachgen.artifacts.debrief:Debrief",
+    "drill": "coachgen.artifacts.drill:Drill", "drill-session": "coachgen.artifacts.roleplay:DrillSession",
+    "train": "coachgen.artifacts.development_plan:DevelopmentPlan", "rubric": "coachgen.rubric:Rubric",
+}
 
 
 def _library(ctx: typer.Context, prompts_dir: Optional[Path]):
@@ -55,7 +59,7 @@ def render(ctx: typer.Context, artifact: str = typer.Argument(..., help="Artifac
     print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
 
 
-def schema(artifact: str = typer.Argument(..., help="Artifact: prep or debrief.")) -> None:
+def schema(artifact: str = typer.Argument(..., help="Artifact: prep, debrief, drill, drill-session, train or rubric.")) -> None:
     """Print the published JSON Schema of an artifact."""
     import importlib
 

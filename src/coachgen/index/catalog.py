@@ -245,6 +245,10 @@ class Catalog:
             found.update((row["id"], _chunk_row(row)) for row in rows)
         return found
 
+    def chunks_of_kind(self, kind: str) -> list[ChunkRow]:
+        """Every chunk of the documents of one kind, in file and document order."""
+        return [_chunk_row(row) for row in self.db.execute(f"{_CHUNK_SELECT} WHERE d.kind = ? ORDER BY d.source, d.rowid, c.ordinal", (kind,))]
+
     def iter_chunks(self) -> Iterator[ChunkRow]:
         """Every chunk, in document order."""
         for row in self.db.execute(f"{_CHUNK_SELECT} ORDER BY d.source, c.doc_key, c.ordinal"):

@@ -12,9 +12,10 @@ from coachgen.errors import InputError
 from coachgen.fileio import expand_user
 from coachgen.ingest.crm import CrmTable, deal_documents, read_crm_table
 from coachgen.ingest.documents import Document
-from coachgen.ingest.frontmatter import FrontMatter
+from coachgen.ingest.frontmatter import FrontMatter, load_yaml
 from coachgen.ingest.markdown import load_markdown
 from coachgen.ingest.objections import load_objection_library
+from coachgen.rubric import Rubric, parse_rubric
 
 __all__ = ["IGNORE_FILE", "CrmOptions", "LoadedFile", "SourceFile", "discover", "load_file", "read_text"]
 
@@ -36,13 +37,14 @@ class SourceFile:
 
 @dataclass
 class LoadedFile:
-    """What one file yields: documents to index and, for CRM exports, records."""
+    """What one file yields: documents to index and, for CRM exports and rubrics, records."""
 
     file: SourceFile
     sha256: str
     documents: list[Document] = field(default_factory=list)
     crm: CrmTable | None = None
     front: FrontMatter | None = None
+    rubric: Rubric | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -135,5 +137,9 @@ def load_file(file: SourceFile, max_bytes: int, crm: CrmOptions | None = None) -
         if front.unknown:
             loaded.warnings.append(f"{file.source}: unknown front matter field(s) {', '.join(front.unknown)}")
     else:
-        loaded.documents.extend(load_objection_library(file.source, text))
+        data = load_yaml(text, file.source)
+        if isinstance(data, dict) and data.get("kind") == "rubric":
+            loaded.rubric = parse_rubric(data, file.source)
+        else:
+            loaded.documents.extend(load_objection_library(file.source, text))
     return loaded

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -39,7 +40,17 @@ def _load(path: str, n_ctx: int) -> Any:
         from llama_cpp import Llama
     except ImportError:
         raise ConfigError("llama-cpp-python is not installed; run: pip install llama-cpp-python") from None
+    if not _load.cache_info().currsize:
+        atexit.register(_close_loaded)
     return Llama(model_path=path, n_ctx=n_ctx, verbose=False, n_threads=None)
+
+
+def _close_loaded() -> None:
+    """Free loaded models before interpreter shutdown, when llama.cpp's own finaliser can no longer run cleanly."""
+    _load.cache_clear()
+    import gc
+
+    gc.collect()
 
 
 class LlamaCppChat(BaseChatModel):

@@ -1,0 +1,162 @@
+"""Score a rep's answers against a rubric: deterministic checks, the model's judgement, and how they combine.
+
+Per criterion: a deterministic check (when the rubric names one) and the model's score are
+averaged, the model counting ``model_weight``; the model's score counts only when it quotes the rep's own words (or gives 1 with nothing
+to quote). Blockers fail the attempt whatever the score. Keep / start / stop feedback comes from
+the scores and the rubric's level descriptors, never from free model text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, create_model
+
+from coachgen.answer_checks import blocker_hits, run_check
+from coachgen.rubric import Rubric
+
+__all__ = ["MODEL_WEIGHT", "BlockerHit", "CriterionScore", "Scorecard", "judge_schema", "level_of", "quadratic_weighted_kappa", "score_answers"]
+
+
+MODEL_WEIGHT = 0.5  # share of the model's score where a check also scores the criterion
+
+
+class CriterionScore(BaseModel):
+    criterion: str
+    name: str
+    weight: float = Field(description="Normalised weight (the weights sum to 1).")
+    score: float = Field(description="1-5; the check's and the model's levels weighted (MODEL_WEIGHT) when both scored it.")
+    by: str = Field(description="'checks', 'model' or 'checks+model'.")
+    check_level: int | None = None
+    model_level: int | None = None
+    evidence: str | None = Field(description="The rep's own words behind the score (None: nothing in the answer shows it).")
+
+
+class BlockerHit(BaseModel):
+    blocker: str
+    description: str
+    evidence: str
+
+
+class Scorecard(BaseModel):
+    """How one attempt scored."""
+
+    rubric_id: str
+    rubric_version: str
+    rubric_sha: str
+    criteria: list[CriterionScore]
+    score: float = Field(description="Weighted average, 1-5.")
+    pass_mark: float
+    passed: bool = Field(description="Score at or above the pass mark and no blocker.")
+    blockers: list[BlockerHit]
+    keep: str
+    start: str
+    stop: str
+    notes: list[str] = Field(default_factory=list)
+
+
+def level_of(score: float) -> int:
+    """A 1-5 score rounded half up to a whole level."""
+    return max(1, min(5, math.floor(score + 0.5)))
+
+
+def judge_schema(rubric: Rubric) -> type[BaseModel]:
+    """The JSON the model returns: a score 1-5 and a verbatim quote for every criterion of ``rubric``."""
+    judged = create_model("CriterionJudgement", score=(Literal[1, 2, 3, 4, 5], ...), quote=(str, Field(max_length=300)))
+    fields: dict[str, Any] = {c.id.replace("-", "_"): (judged, Field(description=c.name)) for c in rubric.criteria}
+    return create_model("AnswerJudgement", **fields)
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9%$]+", text.lower()))
+
+
+def usable_model_scores(rubric: Rubric, judgement: BaseModel | None, answers: list[str]) -> dict[str, tuple[int, str | None]]:
+    """The model's scores whose quote is the rep's own words (at least 8 characters), or a 1 with no quote."""
+    if judgement is None:
+        return {}
+    spoken = _normal(" ".join(answers))
+    usable = {}
+    for criterion in rubric.criteria:
+        item = getattr(judgement, criterion.id.replace("-", "_"), None)
+        if item is None:
+            continue
+        quote = _normal(item.quote)
+        if len(quote) >= 8 and quote in spoken:
+            usable[criterion.id] = (int(item.score), item.quote.strip())
+        elif not quote and item.score == 1:
+            usable[criterion.id] = (1, None)
+    return usable
+
+
+def _feedback(rubric: Rubric, criteria: list[CriterionScore], blockers: list[BlockerHit]) -> tuple[str, str, str]:
+    best = max(criteria, key=lambda c: (c.score, c.weight))
+    worst = min(criteria, key=lambda c: (c.score, -c.weight))
+    if best.score >= 3.5 and best.evidence:
+        keep = f"{best.name}: you said \"{best.evidence}\""
+    else:
+        keep = "Nothing scored 4 or more yet: aim first at the 'start' below."
+    if worst.score >= 4.5:
+        start = "Every criterion scored 5: try the next difficulty."
+    else:
+        start = f"{worst.name}: {rubric.criterion(worst.criterion).levels[5]}"
+    if blockers:
+        stop = f"{blockers[0].description} You said \"{blockers[0].evidence}\""
+    elif worst.score < 2.5:
+        stop = f"{worst.name}: {rubric.criterion(worst.criterion).levels[level_of(worst.score)]}"
+    else:
+        stop = "Nothing to stop: no blocker and no criterion below 3."
+    return keep, start, stop
+
+
+def score_answers(rubric: Rubric, answers: list[str], objection: str, reference: str,
+                  judgement: BaseModel | None = None, model_weight: float = MODEL_WEIGHT) -> Scorecard:
+    """Score the rep's answers (one string per turn) to ``objection``; ``reference`` is the playbook's strong answer.
+
+    Where both the check and the model score a criterion, the model counts ``model_weight`` of it.
+    """
+    weights = rubric.weights()
+    model_scores = usable_model_scores(rubric, judgement, answers)
+    criteria: list[CriterionScore] = []
+    notes: list[str] = []
+    if judgement is not None and not model_scores:
+        notes.append("None of the model's scores quoted the rep's own words: scored by the deterministic checks alone.")
+    for criterion in rubric.criteria:
+        check = run_check(criterion.check, answers, objection, reference) if criterion.check else None
+        model = model_scores.get(criterion.id)
+        if check and model:
+            score = (1 - model_weight) * check.level + model_weight * model[0]
+        elif check or model:
+            score = float(check.level if check else model[0])  # type: ignore[index]
+        else:
+            notes.append(f"'{criterion.name}' has no deterministic check and the model gave no usable score: scored 1.")
+            score = 1.0
+        by = "+".join(name for name, value in (("checks", check), ("model", model)) if value is not None) or "none"
+        evidence = (check.evidence if check and check.evidence else None) or (model[1] if model else None)
+        criteria.append(CriterionScore(criterion=criterion.id, name=criterion.name, weight=round(weights[criterion.id], 4),
+                                       score=round(score, 2), by=by, check_level=check.level if check else None,
+                                       model_level=model[0] if model else None, evidence=evidence))
+    hits = [BlockerHit(blocker=b.id, description=b.description, evidence=sentence) for b, sentence in blocker_hits(rubric.blockers, answers)]
+    total = round(sum(c.weight * c.score for c in criteria) / sum(c.weight for c in criteria), 2)
+    keep, start, stop = _feedback(rubric, criteria, hits)
+    return Scorecard(rubric_id=rubric.id, rubric_version=rubric.version, rubric_sha=rubric.sha256, criteria=criteria, score=total,
+                     pass_mark=rubric.pass_mark, passed=total >= rubric.pass_mark and not hits, blockers=hits,
+                     keep=keep, start=start, stop=stop, notes=notes)
+
+
+def quadratic_weighted_kappa(rater_a: list[int], rater_b: list[int], levels: int = 5) -> float:
+    """Cohen's kappa with quadratic weights for two raters' 1..levels scores of the same items."""
+    if len(rater_a) != len(rater_b) or not rater_a:
+        raise ValueError("both raters must score the same, non-empty list of items")
+    observed = [[0.0] * levels for _ in range(levels)]
+    for a, b in zip(rater_a, rater_b):
+        observed[a - 1][b - 1] += 1
+    total = len(rater_a)
+    rows = [sum(row) for row in observed]
+    cols = [sum(observed[i][j] for i in range(levels)) for j in range(levels)]
+    weight = lambda i, j: (i - j) ** 2 / (levels - 1) ** 2  # noqa: E731
+    disagreement = sum(weight(i, j) * observed[i][j] for i in range(levels) for j in range(levels))
+    expected = sum(weight(i, j) * rows[i] * cols[j] / total for i in range(levels) for j in range(levels))
+    return 1.0 if expected == 0 else 1 - disagreement / expected

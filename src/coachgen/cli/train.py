@@ -1,0 +1,48 @@
+"""``coachgen train``: a rep's development plan, with check-ins as an .ics calendar file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from coachgen.cli.common import check_format, fail, open_kb, parse_day
+from coachgen.cli.output import emit, offer_coaching_log
+from coachgen.cli.prep import FORMAT_HELP
+
+
+def train(
+    ctx: typer.Context,
+    rep: str = typer.Argument(..., help="The rep, as 'coachgen reps list' shows them."),
+    fmt: str = typer.Option("md", "--format", help=FORMAT_HELP),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
+    ics: Optional[Path] = typer.Option(None, "--ics", help="Also write the check-ins as an iCalendar file."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Day of the plan, YYYY-MM-DD (default today)."),
+    prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
+    log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of 1:1 coaching with the rep."),
+) -> None:
+    """A development plan: evidence, the one skill to focus on (never a strength), training, drills, target, check-ins."""
+    from coachgen.artifacts.development_plan import plan_development
+    from coachgen.calendar_ics import CalendarEvent, to_ics
+    from coachgen.fileio import atomic_writer
+    from coachgen.llm.models import make_chat_model, model_label
+    from coachgen.prompts import PromptLibrary
+    from coachgen.render import render, train_outline
+
+    check_format(fmt)
+    day = parse_day(as_of, "--as-of")
+    kb = open_kb(ctx)
+    model = make_chat_model(kb.settings)
+    plan = plan_development(kb, PromptLibrary(kb.settings, prompts_dir), rep, model, model_label(model), day)
+    if ics is not None:
+        if not plan.check_ins:
+            fail(f"no check-ins to export: the plan for {plan.rep} assigns no focus yet")
+        events = [CalendarEvent(date.fromisoformat(d), f"Coaching check-in: {plan.rep} ({plan.focus})",
+                                f"Target: {plan.target}, by {plan.target_date}.") for d in plan.check_ins]
+        with atomic_writer(ics) as handle:
+            handle.write(to_ics(events, f"{plan.rep} development plan"))
+        typer.echo(f"wrote {ics} ({len(events)} check-ins)", err=True)
+    emit(render(plan, fmt, train_outline(plan)), fmt, output)
+    offer_coaching_log(kb, plan.rep, "1on1", log_minutes)

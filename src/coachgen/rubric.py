@@ -1,0 +1,146 @@
+"""Scoring rubrics as data: weighted criteria with 1-5 level descriptors, a pass mark, and blockers.
+
+A rubric file is YAML with ``kind: rubric`` and lives in the knowledge base, owned by the team:
+
+    kind: rubric
+    id: objection-handling
+    version: "1.0"
+    pass_mark: 3.0              # weighted average on the 1-5 scale
+    criteria:
+      - id: acknowledge
+        name: Listen and acknowledge
+        weight: 0.2
+        skill: listening        # the training-module skill that teaches it
+        check: acknowledge      # optional deterministic check (see ``CHECKS``)
+        levels: {1: ..., 2: ..., 3: ..., 4: ..., 5: ...}
+    blockers:                   # any match fails the attempt whatever the score
+      - id: unearned-discount
+        description: Cuts the price without getting anything in return.
+        patterns: ['\\bdiscount\\b']      # case-insensitive regular expressions
+        unless: ['in return']            # ...unless one of these is in the same sentence
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from coachgen.errors import InputError
+
+__all__ = ["CHECKS", "Blocker", "Criterion", "Rubric", "parse_rubric"]
+
+#: Deterministic checks a criterion may name; implemented in :mod:`coachgen.answer_checks`.
+CHECKS = ("acknowledge", "explore", "respond_value", "confirm", "next_step")
+
+
+class Criterion(BaseModel):
+    """One thing the rubric scores, 1-5."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Stable id, lower case.")
+    name: str = Field(min_length=1)
+    weight: float = Field(gt=0, description="Relative weight; weights are normalised to sum to 1.")
+    skill: str = Field(min_length=1, description="The skill (training-module 'skills' value) behind it.")
+    check: str | None = Field(None, description="Deterministic check that scores it, if any.")
+    levels: dict[int, str] = Field(description="What the answer looks like at each level 1-5.")
+
+    @field_validator("check")
+    @classmethod
+    def _known_check(cls, value: str | None) -> str | None:
+        if value is not None and value not in CHECKS:
+            raise ValueError(f"unknown check '{value}' (use one of {', '.join(CHECKS)})")
+        return value
+
+    @field_validator("levels")
+    @classmethod
+    def _five_levels(cls, value: dict[int, str]) -> dict[int, str]:
+        if sorted(value) != [1, 2, 3, 4, 5] or not all(str(text).strip() for text in value.values()):
+            raise ValueError("levels must describe each of 1, 2, 3, 4 and 5")
+        return value
+
+
+class Blocker(BaseModel):
+    """A behaviour that fails an attempt regardless of its score."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    description: str = Field(min_length=1)
+    patterns: list[str] = Field(min_length=1)
+    unless: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns", "unless")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+        return value
+
+    def matches(self, sentence: str) -> bool:
+        """True when the sentence shows the behaviour and no 'unless' pattern excuses it."""
+        hit = any(re.search(p, sentence, re.IGNORECASE) for p in self.patterns)
+        return hit and not any(re.search(p, sentence, re.IGNORECASE) for p in self.unless)
+
+
+class Rubric(BaseModel):
+    """A scoring rubric; ``sha256`` identifies the exact content an attempt was scored with."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1, description="The team's version label.")
+    pass_mark: float = Field(ge=1, le=5)
+    criteria: list[Criterion] = Field(min_length=1)
+    blockers: list[Blocker] = Field(default_factory=list)
+    owner: str | None = None
+    reviewed: str | None = None
+    sha256: str = ""
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Rubric":
+        for what, ids in (("criterion", [c.id for c in self.criteria]), ("blocker", [b.id for b in self.blockers])):
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:
+                raise ValueError(f"duplicate {what} id(s) {', '.join(repeated)}")
+        return self
+
+    def weights(self) -> dict[str, float]:
+        """Each criterion's weight, normalised to sum to 1."""
+        total = sum(c.weight for c in self.criteria)
+        return {c.id: c.weight / total for c in self.criteria}
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        """One criterion by id."""
+        return next(c for c in self.criteria if c.id == criterion_id)
+
+    def weighted(self, scores: dict[str, float]) -> float:
+        """The weighted average of per-criterion scores (1-5)."""
+        return sum(weight * scores[cid] for cid, weight in self.weights().items())
+
+
+def _problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "rubric"
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+
+
+def parse_rubric(data: Any, source: str) -> Rubric:
+    """Validate a parsed rubric file; raises ``InputError`` with the file and the first problem."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: a rubric must be a mapping with id, title, version, pass_mark and criteria")
+    fields = {key: value for key, value in data.items() if key != "kind"}
+    for key in ("reviewed", "version"):
+        if fields.get(key) is not None:
+            fields[key] = str(fields[key])
+    unknown = sorted(set(map(str, fields)) - (set(Rubric.model_fields) - {"sha256"}))
+    if unknown:
+        raise InputError(f"{source}: unknown rubric field(s) {', '.join(unknown)}")
+    try:
+        rubric = Rubric.model_validate(fields)
+    except ValidationError as exc:
+        raise InputError(f"{source}: invalid rubric: {_problem(exc)}") from None
+    digest = hashlib.sha256(json.dumps(rubric.model_dump(exclude={"sha256"}), sort_keys=True).encode()).hexdigest()
+    return rubric.model_copy(update={"sha256": digest[:12]})
