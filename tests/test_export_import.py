@@ -30,6 +30,7 @@ def test_round_trip_into_an_empty_home(copy_kb, tmp_path, embedder):
     path = tmp_path / "backup.jsonl"
     counts = export_jsonl(sample_kb, path)
     assert counts == {"files": 19, "chunks": sample_kb.catalog.counts()["chunks"]}
+    assert path.stat().st_mode & 0o777 == 0o600  # customer data: owner only
     header = json.loads(path.read_text().splitlines()[0])
     assert header["format"] == "coachgen-kb" and header["embedder"] == embedder.name
     restored = KnowledgeBase(load_settings(home=tmp_path / "restored"), embedder=embedder)

@@ -106,7 +106,10 @@ def test_renderers_escape_html_and_carry_the_header(prepared):
     plan = build_call_plan(prepared, fake({**GOOD, "agenda": ["<script>alert(1)</script> step", "Recap", "Next step"]}), "fake")
     outline = plan_outline(plan)
     page = render(plan, "html", outline)
-    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert plan.agenda[0] == "alert(1) step"  # model output loses HTML tags before validation
+    assert "<script" not in page and "alert(1) step" in page
+    plan.agenda[1] = "<b>escaped</b>"  # and the renderer escapes whatever text reaches it
+    assert "&lt;b&gt;escaped&lt;/b&gt;" in render(plan, "html", plan_outline(plan))
     markdown = render(plan, "md", outline)
     assert markdown.startswith("# Pre-call plan: Harborline Logistics (D-1001)")
     assert f"prompt {prepared.prompt_hash}" in markdown and "## Sources" in markdown

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ __all__ = ["RECORDS_ROOT", "IngestReport", "KnowledgeBase", "chunk_metadata"]
 RECORDS_ROOT = "coachgen-records"
 
 Progress = Callable[[str], None]
+_LOADED: dict[str, tuple[str | None, int]] = {}  # chroma path -> (write generation its in-process client loaded, reload count)
 _FLUSH_TEXTS = 256
 
 
@@ -101,6 +103,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._vectors = vectors
         self._memo: dict[tuple[Any, ...], list[Any]] = {}
+        self._epoch = _LOADED.get(str(settings.chroma_path), (None, 0))[1] if vectors is not None else -1
 
     def for_thread(self) -> "KnowledgeBase":
         """Another handle for a worker thread: its own SQLite connection, the same embedder and vector store.
@@ -109,6 +112,7 @@ class KnowledgeBase:
         """
         handle = KnowledgeBase(self.settings, embedder=self.embedder, vectors=self.vectors)
         handle._memo = self._memo
+        handle._epoch = self._epoch
         return handle
 
     # components ----------------------------------------------------------
@@ -127,10 +131,26 @@ class KnowledgeBase:
 
     @property
     def vectors(self) -> VectorStore:
-        """The Chroma collection the catalog points at."""
-        if self._vectors is None:
-            name = self.catalog.get_meta("collection") or "coachgen-chunks-1"
-            self._vectors = VectorStore(self.settings, name)
+        """The Chroma collection the catalog points at, reopened when another process has written since."""
+        if self.settings.chroma_url:
+            if self._vectors is None:
+                self._vectors = VectorStore(self.settings, self.catalog.get_meta("collection") or "coachgen-chunks-1")
+            return self._vectors
+        # A local chromadb client keeps, per process, what it loaded from disk. When another process has
+        # written since (the catalog's write generation moved), load a fresh one; every handle of this
+        # process then moves to it on its next use.
+        path = str(self.settings.chroma_path)
+        generation = self.catalog.get_meta("write_generation")
+        loaded, epoch = _LOADED.get(path, (generation, 0))
+        fresh = loaded != generation
+        if fresh:
+            epoch += 1
+        if self._vectors is None or fresh or self._epoch != epoch:
+            name = self._vectors.name if self._vectors is not None else self.catalog.get_meta("collection") or "coachgen-chunks-1"
+            self._vectors = VectorStore(self.settings, name, fresh=fresh)
+            self._epoch = epoch
+            self.forget_searches()
+        _LOADED[path] = (generation, epoch)
         return self._vectors
 
     def close(self) -> None:
@@ -158,7 +178,13 @@ class KnowledgeBase:
         try:
             yield
         finally:
-            lock.release()
+            try:
+                generation = uuid.uuid4().hex  # readers in other processes see it change and reload the vectors
+                self.catalog.set_meta("write_generation", generation)
+                path = str(self.settings.chroma_path)
+                _LOADED[path] = (generation, _LOADED.get(path, (None, self._epoch))[1])  # this process wrote it: current
+            finally:
+                lock.release()
 
     # ingest --------------------------------------------------------------
     def ingest(

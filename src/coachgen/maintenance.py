@@ -57,12 +57,12 @@ def index_stats(kb: KnowledgeBase) -> dict[str, Any]:
 
 
 def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
-    """Write the whole index (with embeddings) and the records as JSON Lines, atomically."""
+    """Write the whole index (with embeddings) and the records as JSON Lines, atomically, readable by the owner only (0600)."""
     files = kb.catalog.files()
     documents = [dict(row) for row in kb.catalog.documents()]
     chunks = list(kb.catalog.iter_chunks())
     vectors = kb.vectors.vectors([chunk.id for chunk in chunks]) if chunks else {}
-    with atomic_writer(path) as handle:
+    with atomic_writer(path, mode=0o600) as handle:
         write = lambda record: handle.write(json.dumps(record, ensure_ascii=False) + "\n")  # noqa: E731
         write({"type": "header", "format": EXPORT_FORMAT, "schema_version": SCHEMA_VERSION, "embedder": kb.catalog.get_meta("embedder")})
         for file in files:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from coachgen.errors import NotFoundError
+from coachgen.untrusted import neutralise
 
 __all__ = ["ATTEMPT_COLUMNS", "DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records"]
 
@@ -165,10 +166,13 @@ class Records:
         return [dict(row) for row in rows]
 
     def notes(self, deal_id: str) -> str:
-        """The CRM notes of a deal followed by everything appended since (call notes, debrief answers)."""
+        """The CRM notes of a deal followed by everything appended since (call notes, debrief answers), neutralised.
+
+        Notes are untrusted text: instruction-like sentences, HTML and links are removed (:mod:`coachgen.untrusted`).
+        """
         deal = self.deal(deal_id)
         entries = [f"{e['created_at'][:10]} ({e['kind']}): {e['text']}" for e in self.log(deal_id)]
-        return "\n".join([deal["notes"] or "", *entries]).strip()
+        return neutralise("\n".join([deal["notes"] or "", *entries]).strip())
 
     def log_coaching(self, rep: str, day: str, minutes: int, kind: str, note: str | None = None) -> None:
         """Record coaching time spent with a rep."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from coachgen.errors import InputError
 from coachgen.index.catalog import ChunkRow, fts_query
 from coachgen.index.vectors import chroma_where
+from coachgen.untrusted import neutralise
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -174,16 +175,18 @@ def search(
         scored = sorted(((dense[row.id] + LEXICAL_WEIGHT * chunk_lexical.get(row.id, 0.0), row) for row in per_document[doc_key]),
                         key=lambda pair: (-pair[0], pair[1].ordinal))
         ranked.extend((doc_scores[doc_key], chunk_score, row) for chunk_score, row in scored[:per_doc])
-    return [_hit(row, doc_score, today, kb.settings.review_every_days) for doc_score, _score, row in ranked[:k]]
+    return [_hit(row, doc_score, today, kb.settings) for doc_score, _score, row in ranked[:k]]
 
 
-def _hit(row: ChunkRow, score: float, today: date, default_days: int) -> Hit:
+def _hit(row: ChunkRow, score: float, today: date, settings: Any) -> Hit:
+    """A catalog row as a hit; its text is neutralised (see :mod:`coachgen.untrusted`) before any prompt or artifact sees it."""
+    allowed = settings.allowed_domains()
     return Hit(
-        id=row.id, source=row.source, section=row.section, score=round(score, 6), text=row.text,
-        kind=row.kind, title=row.title, doc_key=row.doc_key,
+        id=row.id, source=row.source, section=neutralise(row.section, allowed), score=round(score, 6), text=neutralise(row.text, allowed),
+        kind=row.kind, title=neutralise(row.title, allowed), doc_key=row.doc_key,
         reviewed=row.reviewed.isoformat() if row.reviewed else None,
         expires=row.expires.isoformat() if row.expires else None,
-        stale=_is_stale(row, today, default_days), deal_id=row.meta.get("deal_id"),
+        stale=_is_stale(row, today, settings.review_every_days), deal_id=row.meta.get("deal_id"),
         rep=row.meta.get("rep"), tags=list(row.meta.get("tags", [])),
     )
 
@@ -191,7 +194,7 @@ def _hit(row: ChunkRow, score: float, today: date, default_days: int) -> Hit:
 def library(kb: "KnowledgeBase", kind: str, today: date | None = None) -> list[Hit]:
     """Every unexpired chunk of one kind (e.g. the objection library), in file order, with score 1."""
     today = today or date.today()
-    return [_hit(row, 1.0, today, kb.settings.review_every_days) for row in kb.catalog.chunks_of_kind(kind) if not _is_expired(row, today)]
+    return [_hit(row, 1.0, today, kb.settings) for row in kb.catalog.chunks_of_kind(kind) if not _is_expired(row, today)]
 
 
 def search_many(kb: "KnowledgeBase", queries: list[str], **options: Any) -> list[list[Hit]]:

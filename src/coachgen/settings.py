@@ -50,12 +50,20 @@ class Settings(BaseModel):
     llm_timeout: float = Field(120.0, gt=0, description="Seconds before a chat request is abandoned.")
     llm_retries: int = Field(1, ge=0, le=5, description="Retries of a failed chat request (the only retry layer).")
     llm_max_tokens: int = Field(900, ge=16, le=32768, description="Output token budget of one generation.")
+    max_prompt_chars: int = Field(60_000, ge=1000, description="Prompts longer than this (characters) are refused before any model call.")
     llm_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     llm_context: int = Field(8192, ge=512, description="Context window of the llama.cpp model.")
     stuck_days: str = Field("", description="Per-stage days-in-stage limits, e.g. 'discovery=30,demo=21' (defaults in coachgen.metrics).")
     activity_days: int = Field(14, ge=1, description="Days without activity after which an open deal is stuck.")
     llm_concurrency: int = Field(4, ge=1, le=64, description="Plans prepared at once by a batch prep (useful with an endpoint).")
     prompts_dir: Path | None = Field(None, description="Folder whose prompt templates override the bundled ones.")
+    redact: Literal["remote", "always", "never"] = Field(
+        "remote", description="Replace emails, phones, card numbers and known names before a chat request: remote (endpoints only), always, never.")
+    link_allowlist: str = Field("", description="Domains whose links and images may appear in artifacts, comma-separated (default: none).")
+
+    def allowed_domains(self) -> tuple[str, ...]:
+        """``link_allowlist`` as lower-case domains."""
+        return tuple(d.strip().lower() for d in self.link_allowlist.split(",") if d.strip())
 
     def stuck_limits(self) -> dict[str, int]:
         """``stuck_days`` as a stage -> days mapping."""

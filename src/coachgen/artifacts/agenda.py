@@ -62,7 +62,7 @@ def _skill(kb: "KnowledgeBase", deals: list[dict[str, Any]], week: date, pack: S
     raised: Counter = Counter()
     for deal in deals:
         if deal["status"] == "open" and deal["notes"]:
-            for plan in matched_objections(kb, deal["notes"], SourcePack()):
+            for plan in matched_objections(kb, kb.records.notes(deal["id"]), SourcePack()):
                 raised[plan.objection] += 1
     if not raised:
         return AgendaBlock(title="Skill drill", minutes=BLOCK_MINUTES["Skill drill"], lines=["No debriefs or objections yet: pick a recent call to replay."])

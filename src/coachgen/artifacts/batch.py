@@ -45,11 +45,12 @@ def plan_many(
     """Write one plan per deal into ``out_dir`` (``<deal>.<fmt>``), ``concurrency`` at a time."""
     from coachgen.artifacts.call_plan import build_call_plan, prepare_call
     from coachgen.fileio import atomic_writer
-    from coachgen.llm.models import make_chat_model, model_label
+    from coachgen.llm.guard import chat_model
+    from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import plan_outline, render
 
-    model = model if model is not None else make_chat_model(kb.settings)
+    model = model if model is not None else chat_model(kb)
     label = model_label(model)
     workers = concurrency or kb.settings.llm_concurrency
     # Two stages, so retrieval (CPU) for later deals overlaps the model calls (waiting) of earlier ones.

@@ -22,6 +22,7 @@ from coachgen.artifacts.common import (
     SourcePack,
     SourceRef,
     grounding_problems,
+    record_facts,
     stale_notes,
     utc_now,
     write_prose,
@@ -254,12 +255,12 @@ def prepare_call(
     variables = {"deal": deal.model_dump(), "call_type": call_type, "attendees": [a.model_dump() for a in crew], "sources": pack.for_prompt()}
     messages = prompts.messages("prep", variables)
     return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback,
-                        pack=pack, known_text=known_text, messages=messages, prompt_hash=prompts.fingerprint("prep"))
+                        pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"))
 
 
-def _draft_problems(draft: PlanDraft, valid: set[int], known_text: str) -> list[str]:
+def _draft_problems(draft: PlanDraft, valid: set[int], known_text: str, trusted: str) -> list[str]:
     texts = [draft.objective, draft.best_outcome, draft.minimum_outcome, *draft.agenda]
-    return grounding_problems(texts, draft.sources, valid, known_text, repeated=("the agenda", draft.agenda))
+    return grounding_problems(texts, draft.sources, valid, known_text, repeated=("the agenda", draft.agenda), trusted=trusted)
 
 
 def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> CallPlan:
@@ -267,7 +268,7 @@ def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> Call
     valid = prepared.pack.numbers()
 
     def check(draft: PlanDraft) -> None:
-        problems = _draft_problems(draft, valid, prepared.known_text)
+        problems = _draft_problems(draft, valid, prepared.known_text, prepared.trusted)
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -297,11 +298,12 @@ def plan_call(
     prompts: "PromptLibrary | None" = None,
 ) -> CallPlan:
     """Generate a pre-call plan for ``deal_id`` and store it with the deal (the debrief compares against it)."""
-    from coachgen.llm.models import make_chat_model, model_label
+    from coachgen.llm.guard import chat_model
+    from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
 
     prepared = prepare_call(kb, prompts or PromptLibrary(kb.settings), deal_id, call_type, attendees)
-    model = model if model is not None else make_chat_model(kb.settings)
+    model = model if model is not None else chat_model(kb)
     plan = build_call_plan(prepared, model, model_label(model))
     kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
     return plan

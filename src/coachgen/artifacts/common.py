@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from coachgen.retrieval import Hit
 
-__all__ = ["ArtifactHeader", "CitedText", "Prepared", "SourcePack", "SourceRef", "as_langchain", "grounding_problems", "money", "stale_notes", "unknown_names", "utc_now", "write_prose"]
+__all__ = ["ArtifactHeader", "CitedText", "Prepared", "SourcePack", "SourceRef", "as_langchain", "grounding_problems", "money", "record_facts", "stale_notes", "unknown_names", "utc_now", "write_prose"]
 
 
 class ArtifactHeader(BaseModel):
@@ -95,10 +95,21 @@ def unknown_names(texts: Iterable[str], known: str) -> list[str]:
     return found
 
 
+def record_facts(record: dict[str, Any]) -> str:
+    """A CRM record's values except its free-text notes: the facts that are not untrusted prose."""
+    return " ".join(str(value) for key, value in record.items() if key != "notes" and value is not None)
+
+
 def grounding_problems(texts: list[str], cited: list[int], valid: set[int], known_text: str,
-                       repeated: tuple[str, list[str]] | None = None) -> list[str]:
-    """What makes model prose unusable: citations outside the sources, invented names, repeated items."""
+                       repeated: tuple[str, list[str]] | None = None, trusted: str = "") -> list[str]:
+    """What makes model prose unusable: citations outside the sources, invented names, repeated items,
+    and code-like tokens the trusted facts (``trusted``: records, never notes or sources) do not hold."""
+    from coachgen.untrusted import opaque_tokens
+
     problems = []
+    opaque = opaque_tokens(texts, trusted)
+    if opaque:
+        problems.append(f"code-like tokens not in the records: {', '.join(opaque[:5])}")
     bad = sorted({number for number in cited if number not in valid})
     if bad:
         problems.append(f"citations {bad} are not among the sources 1-{max(valid, default=0)}")
@@ -140,6 +151,7 @@ class Prepared:
     known_text: str
     messages: list[dict[str, str]]
     prompt_hash: str
+    trusted: str = ""
 
     def messages_as_langchain(self) -> list[Any]:
         """The messages as LangChain message objects."""

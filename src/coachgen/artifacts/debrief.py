@@ -22,6 +22,7 @@ from coachgen.artifacts.common import (
     SourcePack,
     SourceRef,
     grounding_problems,
+    record_facts,
     stale_notes,
     utc_now,
     write_prose,
@@ -34,6 +35,7 @@ from coachgen.artifacts.grounding import (
 )
 from coachgen.artifacts.meddpicc import assess
 from coachgen.retrieval import Filters, search
+from coachgen.untrusted import neutralise
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -106,6 +108,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
                     today: date | None = None) -> PreparedDebrief:
     """Gather the debrief's grounded parts and prompt; calls no model."""
     deal = deal_facts(kb.records.deal(deal_id))
+    call_notes = neutralise(call_notes) if call_notes else call_notes
     stored = kb.records.latest_plan(deal_id)
     plan = json.loads(stored) if stored else None
     objective = plan["objective"]["text"] if plan else None
@@ -141,7 +144,8 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
     record_text = " ".join(str(value) for value in kb.records.deal(deal_id).values() if value)
     known_text = " ".join([record_text, notes, pack.text()])
     return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in,
-                           pack=pack, known_text=known_text, messages=messages, prompt_hash=prompts.fingerprint("debrief"))
+                           pack=pack, known_text=known_text, trusted=record_facts(kb.records.deal(deal_id)), messages=messages,
+                           prompt_hash=prompts.fingerprint("debrief"))
 
 
 def build_debrief(prepared: PreparedDebrief, model: Any, model_name: str) -> Debrief:
@@ -149,7 +153,8 @@ def build_debrief(prepared: PreparedDebrief, model: Any, model_name: str) -> Deb
     valid = prepared.pack.numbers()
 
     def check(draft: DebriefDraft) -> None:
-        problems = grounding_problems(draft.questions, draft.sources, valid, prepared.known_text, repeated=("the questions", draft.questions))
+        problems = grounding_problems(draft.questions, draft.sources, valid, prepared.known_text, repeated=("the questions", draft.questions),
+                                      trusted=prepared.trusted)
         if not all(question.strip().endswith("?") for question in draft.questions):
             problems.append("every follow-up must be a question")
         if problems:

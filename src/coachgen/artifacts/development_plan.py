@@ -318,7 +318,7 @@ def _summary(model: Any, prompts: "PromptLibrary", rep: str, evidence: list[Evid
     allowed_numbers = set(re.findall(r"\d+(?:\.\d+)?", known))
 
     def check(draft: SummaryDraft) -> None:
-        problems = grounding_problems([draft.note], [], set(), known)
+        problems = grounding_problems([draft.note], [], set(), known, trusted=known)
         invented = sorted(set(re.findall(r"\d+(?:\.\d+)?", draft.note)) - allowed_numbers)
         if invented:
             problems.append(f"numbers not in the evidence: {', '.join(invented)}")

@@ -26,6 +26,7 @@ from coachgen.artifacts.common import (
     SourceRef,
     grounding_problems,
     money,
+    record_facts,
     stale_notes,
     utc_now,
     write_prose,
@@ -299,12 +300,12 @@ def strong_answer(kb: "KnowledgeBase", pick: Pick, pack: SourcePack) -> list[Cit
 
 
 def _buyer_line(model: Any, prompts: "PromptLibrary", persona: Persona, situation: str, objection: str, difficulty: int,
-                known: str) -> tuple[str, tuple[int, int], list[str]]:
+                known: str, trusted: str) -> tuple[str, tuple[int, int], list[str]]:
     variables = {"persona": persona.model_dump(), "situation": situation, "objection": objection, "difficulty": difficulty}
     messages = prompts.messages("drill", variables)
 
     def check(draft: BuyerLine) -> None:
-        problems = grounding_problems([draft.line], [], set(), known)
+        problems = grounding_problems([draft.line], [], set(), known, trusted=trusted)
         if len(draft.line.split()) > 45:
             problems.append("the line is longer than 40 words")
         if problems:
@@ -331,7 +332,8 @@ def build_cards(kb: "KnowledgeBase", prompts: "PromptLibrary", picks: list[Pick]
         strong = strong_answer(kb, pick, pack)
         known = " ".join([persona.name, persona.role, persona.account or "", situation, pick.objection,
                           " ".join(str(v) for v in (deal or {}).values() if v)])
-        line, tokens, card_notes = _buyer_line(model, prompts, persona, situation, pick.objection, difficulty, known)
+        trusted = " ".join([persona.name, persona.role, persona.account or "", record_facts(deal or {})])
+        line, tokens, card_notes = _buyer_line(model, prompts, persona, situation, pick.objection, difficulty, known, trusted)
         tokens_in, tokens_out = tokens_in + tokens[0], tokens_out + tokens[1]
         notes += [f"Card {len(cards) + 1}: {note}" for note in card_notes]
         cards.append(DrillCard(objection_key=pick.key, objection=pick.objection, why=pick.why, difficulty=difficulty, persona=persona,

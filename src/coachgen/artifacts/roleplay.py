@@ -99,7 +99,7 @@ def _buyer_says(model: Any, prompts: "PromptLibrary", card: DrillCard, transcrip
     messages = prompts.messages("roleplay", variables)
 
     def check(draft: BuyerReply) -> None:
-        problems = grounding_problems([draft.line], [], set(), known)
+        problems = grounding_problems([draft.line], [], set(), known, trusted=" ".join(card.persona.model_dump(exclude_none=True).values()))
         if len(draft.line.split()) > 60:
             problems.append("the line is longer than 50 words")
         if _OUT_OF_ROLE.search(draft.line):

@@ -50,9 +50,10 @@ def root(
     ctx: typer.Context,
     home: Optional[Path] = typer.Option(None, "--home", help="Where the index and records live (default: COACHGEN_HOME)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors."),
+    show_sent: bool = typer.Option(False, "--show-sent", help="Print on stderr exactly what is sent to the chat model (after redaction)."),
 ) -> None:
     """Grounded sales coaching from your own playbooks and CRM notes."""
-    ctx.obj = {"home": home, "debug": debug}
+    ctx.obj = {"home": home, "debug": debug, "show_sent": show_sent}
 
 
 def main() -> None:

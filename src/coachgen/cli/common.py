@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
     from coachgen.settings import Settings
 
-__all__ = ["CoachgenGroup", "check_format", "err", "fail", "open_kb", "out", "parse_day", "print_json", "settings_from"]
+__all__ = ["CoachgenGroup", "chat", "check_format", "err", "fail", "open_kb", "out", "parse_day", "print_json", "settings_from"]
 
 
 class CoachgenGroup(TyperGroup):
@@ -94,3 +94,10 @@ def check_format(fmt: str) -> None:
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
+
+
+def chat(ctx: typer.Context, kb: "KnowledgeBase") -> Any:
+    """The configured chat model with redaction and auditing; ``coachgen --show-sent`` prints what is sent."""
+    from coachgen.llm.guard import chat_model
+
+    return chat_model(kb, show_sent=bool((ctx.find_root().obj or {}).get("show_sent")))

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import check_format, fail, open_kb, out
+from coachgen.cli.common import chat, check_format, fail, open_kb, out
 from coachgen.cli.output import emit, offer_coaching_log, print_messages
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -28,7 +28,7 @@ def debrief(
     from coachgen.artifacts.debrief import build_debrief, prepare_debrief
     from coachgen.deal_log import append_to_deal
     from coachgen.ingest.loader import read_text
-    from coachgen.llm.models import make_chat_model, model_label
+    from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import debrief_outline, render
 
@@ -48,7 +48,7 @@ def debrief(
     if dry_run:
         print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
         return
-    model = make_chat_model(kb.settings)
+    model = chat(ctx, kb)
     result = build_debrief(prepared, model, model_label(model))
     if notes:
         append_to_deal(kb, deal_id, "call-notes", notes)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import check_format, err, fail, open_kb
+from coachgen.cli.common import chat, check_format, err, fail, open_kb
 from coachgen.cli.output import emit, offer_coaching_log
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -49,7 +49,7 @@ def drill(
     from coachgen.artifacts.common import ArtifactHeader, SourcePack, utc_now
     from coachgen.artifacts.drill import build_cards, make_drill, pick_objections, resolve_rubric
     from coachgen.artifacts.roleplay import DrillSession, run_roleplay
-    from coachgen.llm.models import make_chat_model, model_label
+    from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import drill_outline, render, session_outline
 
@@ -61,7 +61,7 @@ def drill(
     if not interactive:
         if turns is not None:
             fail("--turns only applies with --interactive")
-        model = make_chat_model(kb.settings)
+        model = chat(ctx, kb)
         result = make_drill(kb, prompts, model, model_label(model), rep, objection, topic, from_deals, count or 3, difficulty, rubric)
         emit(render(result, fmt, drill_outline(result)), fmt, output)
         offer_coaching_log(kb, result.rep, "drill", log_minutes)
@@ -70,7 +70,7 @@ def drill(
         fail("--interactive needs --rep: every attempt is stored for the rep who made it")
     name = kb.records.rep_name(rep)
     chosen, notes = resolve_rubric(kb, rubric)
-    model = make_chat_model(kb.settings)
+    model = chat(ctx, kb)
     picks = pick_objections(kb, name, objection, topic, from_deals, count or 1)
     pack = SourcePack()
     cards, tokens, card_notes = build_cards(kb, prompts, picks, model, difficulty, pack)

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from coachgen.cli.common import check_format, fail, open_kb, out
+from coachgen.cli.common import chat, check_format, fail, open_kb, out
 from coachgen.cli.output import emit, offer_coaching_log, print_messages
 
 FORMAT_HELP = "md, json or html."
@@ -40,7 +40,7 @@ def prep(
 ) -> None:
     """Plan a customer call: objective, agenda, attendees, MEDDPICC gaps, questions, objections, sources."""
     from coachgen.artifacts.call_plan import build_call_plan, prepare_call
-    from coachgen.llm.models import make_chat_model, model_label
+    from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import plan_outline, render
 
@@ -55,7 +55,7 @@ def prep(
     if dry_run:
         print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
         return
-    model = make_chat_model(kb.settings)
+    model = chat(ctx, kb)
     plan = build_call_plan(prepared, model, model_label(model))
     kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
     emit(render(plan, fmt, plan_outline(plan)), fmt, output)

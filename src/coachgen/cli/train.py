@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import check_format, fail, open_kb, parse_day
+from coachgen.cli.common import chat, check_format, fail, open_kb, parse_day
 from coachgen.cli.output import emit, offer_coaching_log
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -27,14 +27,14 @@ def train(
     from coachgen.artifacts.development_plan import plan_development
     from coachgen.calendar_ics import CalendarEvent, to_ics
     from coachgen.fileio import atomic_writer
-    from coachgen.llm.models import make_chat_model, model_label
+    from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import render, train_outline
 
     check_format(fmt)
     day = parse_day(as_of, "--as-of")
     kb = open_kb(ctx)
-    model = make_chat_model(kb.settings)
+    model = chat(ctx, kb)
     plan = plan_development(kb, PromptLibrary(kb.settings, prompts_dir), rep, model, model_label(model), day)
     if ics is not None:
         if not plan.check_ins:

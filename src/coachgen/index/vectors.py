@@ -13,12 +13,19 @@ __all__ = ["VectorStore", "chroma_where"]
 _BATCH = 1000
 
 
-def _client(settings: Settings) -> Any:
+def _client(settings: Settings, fresh: bool = False) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if not settings.chroma_url:
+        if fresh:
+            # chromadb keeps one in-process system per path with what it loaded; a new one reads what other
+            # processes wrote since. Handles still holding the old system keep working until they reopen.
+            from chromadb.api.client import SharedSystemClient
+
+            for identifier in [i for i in SharedSystemClient._identifier_to_system if i.rstrip("/") == str(settings.chroma_path).rstrip("/")]:
+                SharedSystemClient._identifier_to_system.pop(identifier, None)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
     url = urlparse(settings.chroma_url)
     if url.scheme not in ("http", "https") or not url.hostname:
@@ -51,9 +58,9 @@ def chroma_where(filters: dict[str, list[str]]) -> dict[str, Any] | None:
 class VectorStore:
     """One Chroma collection holding a vector per chunk id, with filterable metadata."""
 
-    def __init__(self, settings: Settings, collection: str) -> None:
+    def __init__(self, settings: Settings, collection: str, fresh: bool = False) -> None:
         self.name = collection
-        self._client = _client(settings)
+        self._client = _client(settings, fresh)
         self._collection = self._client.get_or_create_collection(
             collection, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
         )

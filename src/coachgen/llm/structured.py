@@ -1,4 +1,8 @@
-"""Schema-constrained generation: decode against the JSON schema, validate, re-ask once, then fail typed."""
+"""Schema-constrained generation: decode against the JSON schema, validate, re-ask once, then fail typed.
+
+Every string the model writes loses HTML tags, links and images before validation, and an answer that
+repeats 50 characters of the system prompt is rejected like any other invalid answer.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from coachgen.errors import CoachgenError, GenerationError, ModelError
+from coachgen.untrusted import clean_output, system_prompt_leak
 
 __all__ = ["Generation", "generate_structured", "strict_schema"]
 
@@ -55,11 +60,22 @@ def _response_format(model: Any, schema_model: type[BaseModel]) -> dict[str, Any
     return None
 
 
+def _cleaned(data: Any) -> Any:
+    """Every string in parsed JSON without HTML tags, links or images (the model never needs them)."""
+    if isinstance(data, str):
+        return clean_output(data)
+    if isinstance(data, dict):
+        return {key: _cleaned(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_cleaned(value) for value in data]
+    return data
+
+
 def _parse(text: str, schema_model: type[T]) -> T:
     start, end = text.find("{"), text.rfind("}")
     if start < 0 or end < start:
         raise ValueError("the answer holds no JSON object")
-    return schema_model.model_validate(json.loads(text[start:end + 1], strict=False))  # allow raw newlines in strings
+    return schema_model.model_validate(_cleaned(json.loads(text[start:end + 1], strict=False)))  # allow raw newlines in strings
 
 
 def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None) -> Generation[T]:
@@ -69,6 +85,7 @@ def generate_structured(model: Any, messages: list[Any], schema_model: type[T], 
     response_format = _response_format(model, schema_model)
     options = {"response_format": response_format} if response_format else {}
     conversation = list(messages)
+    system_prompts = [str(m.content) for m in messages if getattr(m, "type", "") == "system"]
     tokens_in = tokens_out = 0
     raw = ""
     for attempt in (1, 2):
@@ -85,6 +102,9 @@ def generate_structured(model: Any, messages: list[Any], schema_model: type[T], 
         tokens_out += usage.get("output_tokens", 0)
         try:
             value = _parse(raw, schema_model)
+            leaked = system_prompt_leak(value.model_dump_json(), system_prompts)
+            if leaked is not None:
+                raise ValueError("the answer repeats the instructions instead of doing the task")
             if check is not None:
                 check(value)
             return Generation(value, raw, tokens_in, tokens_out, attempt)
