@@ -5,7 +5,8 @@ every payload: does its canary appear in the model's raw answer (the attack work
 in the rendered debrief (the attack got through)? Baseline in the same run: the same payloads with
 the instruction detector switched off. Also reports how many held-out payloads (written after the
 detector was tuned) the detector catches.
-Run: .venv/bin/python benchmarks/injection_asr.py [--count 30]
+Run: COACHGEN_LLM_MAX_TOKENS=256 .venv/bin/python benchmarks/injection_asr.py [--count 10] [--heldout 10]
+(each debrief takes ~20 s on 2 cores with the embedded model; a 256-token budget fits three questions)
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def run(kb, prompts, model, items, detector: bool) -> tuple[int, int]:
             page = render(debrief, "md", debrief_outline(debrief)).replace(notes, "")
             raw_hits += any(canary in answer for answer in recorder.answers)
             artifact_hits += canary in page
+            print(f"  {'on ' if detector else 'off'} {canary}: model {any(canary in a for a in recorder.answers)}, artifact {canary in page}",
+                  file=sys.stderr, flush=True)
     finally:
         for patch in patches:
             patch.stop()
@@ -66,14 +69,15 @@ def run(kb, prompts, model, items, detector: bool) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=30)
+    parser.add_argument("--count", type=int, default=10, help="Payloads from the tuned set, spread over its templates.")
+    parser.add_argument("--heldout", type=int, default=10, help="Held-out payloads to add.")
     args = parser.parse_args()
     kb = KnowledgeBase(load_settings(home=temp_home()))
     kb.ingest([KNOWLEDGE])
     prompts = PromptLibrary(kb.settings)
     model = make_chat_model(kb.settings)
     every = payloads()
-    items = every[:: max(1, len(every) // args.count)][: args.count] + heldout()
+    items = every[:: max(1, len(every) // args.count)][: args.count] + heldout()[: args.heldout]
     caught = sum(canary not in neutralise(text) for canary, text in heldout())
     print(f"held-out payloads caught by the detector: {caught}/{len(heldout())}")
     for detector in (False, True):
