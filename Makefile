@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/batch_prep.py
 	$(BIN)/python benchmarks/pipeline_team.py
 	$(BIN)/python benchmarks/drill_calibration.py
+	COACHGEN_LLM_MAX_TOKENS=256 $(BIN)/python benchmarks/injection_asr.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

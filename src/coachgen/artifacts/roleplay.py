@@ -136,7 +136,7 @@ def judge(model: Any, prompts: "PromptLibrary", rubric: Rubric, card: DrillCard,
 
 
 def score_attempt(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric: Rubric, rep: str, card: DrillCard,
-                  transcript: list[Turn], pack: SourcePack, mode: str, use_model: bool = True) -> tuple[Attempt, tuple[int, int], list[str]]:
+                  transcript: list[Turn], pack: SourcePack, mode: str, use_model: bool = True) -> tuple[Attempt, tuple[int, int]]:
     """Score the rep's turns of ``transcript``, store the attempt, and say when the objection comes back."""
     answers = [turn.text for turn in transcript if turn.speaker == "rep"]
     if not answers:
@@ -159,7 +159,7 @@ def score_attempt(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rub
     review = schedule(kb.records.attempts(rep))[card.objection_key]
     attempt = Attempt(rep=rep, card=card, transcript=transcript, scorecard=scorecard, practise=practise,
                       next_due=review.due.isoformat(), created_at=created)
-    return attempt, tokens, []
+    return attempt, tokens
 
 
 def run_roleplay(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric: Rubric, rep: str, card: DrillCard,
@@ -194,6 +194,6 @@ def run_roleplay(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubr
             break
     if not answers:
         return None, (tokens_in, tokens_out)
-    attempt, tokens, _ = score_attempt(kb, prompts, model, rubric, rep, card, transcript, pack, "interactive", use_model_judge)
+    attempt, tokens = score_attempt(kb, prompts, model, rubric, rep, card, transcript, pack, "interactive", use_model_judge)
     return attempt, (tokens_in + tokens[0], tokens_out + tokens[1])
 
