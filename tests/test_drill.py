@@ -187,3 +187,9 @@ def test_drill_cards_cli_formats(kb, monkeypatch, tmp_path):
     assert "<h2>Card 1: Your price is too high.</h2>" in html and "<b>" not in html and "We can&#x27;t afford this now." in html
     data = json.loads(runner.invoke(app, ["drill", "--topic", "pricing", "--count", "1", "--format", "json"]).stdout)
     assert data["cards"][0]["objection_key"] == PRICE and data["rubric"]["criteria"][0]["levels"]["5"]
+
+
+def test_a_buyer_line_that_is_not_words_falls_back(kb):
+    junk = {"line": "{ { 10,2} } -4.5-3}"}
+    result = drill(kb, fake(junk, junk), objection="Your price is too high.")
+    assert result.cards[0].buyer_line == "Your price is too high." and "not a sentence of words" in result.notes[0]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 if TYPE_CHECKING:
     from coachgen.retrieval import Hit
 
-__all__ = ["ArtifactHeader", "CitedText", "Prepared", "SourcePack", "SourceRef", "as_langchain", "grounding_problems", "money", "record_facts", "stale_notes", "unknown_names", "utc_now", "write_prose"]
+__all__ = ["ArtifactHeader", "CitedText", "Prepared", "SourcePack", "SourceRef", "as_langchain", "grounding_problems", "money", "not_prose", "record_facts", "stale_notes", "unknown_names", "utc_now", "write_prose"]
 
 
 class ArtifactHeader(BaseModel):
@@ -119,6 +119,12 @@ def grounding_problems(texts: list[str], cited: list[int], valid: set[int], know
     if invented:
         problems.append(f"names not in the deal records or sources: {', '.join(invented)}")
     return problems
+
+
+def not_prose(text: str) -> bool:
+    """True when model text is not a sentence of words (fewer than 3 words, or mostly symbols and digits)."""
+    visible = "".join(text.split())
+    return len(re.findall(r"[A-Za-z]{2,}", text)) < 3 or sum(c.isalpha() for c in visible) < 0.6 * len(visible)
 
 
 def money(value: float | None) -> str:

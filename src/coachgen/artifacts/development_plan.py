@@ -36,6 +36,7 @@ from coachgen.artifacts.common import (
     as_langchain,
     grounding_problems,
     money,
+    not_prose,
     stale_notes,
     utc_now,
     write_prose,
@@ -319,6 +320,8 @@ def _summary(model: Any, prompts: "PromptLibrary", rep: str, evidence: list[Evid
 
     def check(draft: SummaryDraft) -> None:
         problems = grounding_problems([draft.note], [], set(), known, trusted=known)
+        if not_prose(draft.note):
+            problems.append("it is not a sentence of words")
         invented = sorted(set(re.findall(r"\d+(?:\.\d+)?", draft.note)) - allowed_numbers)
         if invented:
             problems.append(f"numbers not in the evidence: {', '.join(invented)}")

@@ -26,6 +26,7 @@ from coachgen.artifacts.common import (
     SourceRef,
     grounding_problems,
     money,
+    not_prose,
     record_facts,
     stale_notes,
     utc_now,
@@ -306,6 +307,8 @@ def _buyer_line(model: Any, prompts: "PromptLibrary", persona: Persona, situatio
 
     def check(draft: BuyerLine) -> None:
         problems = grounding_problems([draft.line], [], set(), known, trusted=trusted)
+        if not_prose(draft.line):
+            problems.append("it is not a sentence of words")
         if len(draft.line.split()) > 45:
             problems.append("the line is longer than 40 words")
         if problems:

@@ -24,6 +24,7 @@ from coachgen.artifacts.common import (
     SourceRef,
     as_langchain,
     grounding_problems,
+    not_prose,
     utc_now,
     write_prose,
 )
@@ -100,6 +101,8 @@ def _buyer_says(model: Any, prompts: "PromptLibrary", card: DrillCard, transcrip
 
     def check(draft: BuyerReply) -> None:
         problems = grounding_problems([draft.line], [], set(), known, trusted=" ".join(card.persona.model_dump(exclude_none=True).values()))
+        if not_prose(draft.line):
+            problems.append("it is not a sentence of words")
         if len(draft.line.split()) > 60:
             problems.append("the line is longer than 50 words")
         if _OUT_OF_ROLE.search(draft.line):
