@@ -56,7 +56,7 @@ def test_three_kills_then_one_clean_run(tmp_path, home, embedder):
 
 def test_a_killed_reindex_leaves_the_previous_index_serving(tmp_path, home, embedder):
     folder = tmp_path / "kb"
-    corpus(folder, files=150)
+    corpus(folder, files=300)  # ~10 s of re-embedding, so the kill at 3 s lands mid-way on a quiet machine too
     settings = load_settings(home=home)
     kb = KnowledgeBase(settings, embedder=embedder)
     kb.ingest([folder])
@@ -68,6 +68,6 @@ def test_a_killed_reindex_leaves_the_previous_index_serving(tmp_path, home, embe
     assert process.wait() == -signal.SIGKILL  # killed, not finished
     fresh = KnowledgeBase(settings, embedder=embedder)
     assert fresh.catalog.get_meta("collection") == before
-    assert fresh.vectors.count() == 600
-    assert fresh.search("how the team handles objection number 213", k=1)[0].source == "doc-030.md"
-    assert reindex(fresh) == 600 and fresh.search("how the team handles objection number 213", k=1)[0].source == "doc-030.md"
+    assert fresh.vectors.count() == 1200
+    assert fresh.search("how the team handles objection number 1213", k=1)[0].source == "doc-173.md"
+    assert reindex(fresh) == 1200 and fresh.search("how the team handles objection number 1213", k=1)[0].source == "doc-173.md"
