@@ -92,6 +92,8 @@ class Hit:
     deal_id: str | None = None
     rep: str | None = None
     tags: list[str] = field(default_factory=list)
+    stages: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -187,7 +189,8 @@ def _hit(row: ChunkRow, score: float, today: date, settings: Any) -> Hit:
         reviewed=row.reviewed.isoformat() if row.reviewed else None,
         expires=row.expires.isoformat() if row.expires else None,
         stale=_is_stale(row, today, settings.review_every_days), deal_id=row.meta.get("deal_id"),
-        rep=row.meta.get("rep"), tags=list(row.meta.get("tags", [])),
+        rep=row.meta.get("rep"), tags=list(row.meta.get("tags", [])), stages=list(row.meta.get("stages", [])),
+        skills=list(row.meta.get("skills", [])),
     )
 
 

@@ -43,6 +43,7 @@ from coachgen.artifacts.common import (
 )
 from coachgen.artifacts.drill import pick_objections, resolve_rubric, skill_module
 from coachgen.metrics import DEFAULT_STAGE_ORDER, conversion, period_of
+from coachgen.retrieval import library
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -142,29 +143,18 @@ def _drill_evidence(kb: "KnowledgeBase", rep: str, as_of: date) -> list[Evidence
 
 def _debrief_evidence(kb: "KnowledgeBase", rep: str) -> list[Evidence]:
     deal_ids = {d["id"] for d in kb.records.deals(rep=rep)}
-    modules = {hit.title: hit for hit in _training_modules(kb)}
+    modules = {hit.title: hit for hit in library(kb, "training")}
     evidence = []
     for row in kb.db.execute("SELECT deal_id, created_at, debrief FROM debriefs ORDER BY created_at"):
         if row["deal_id"] not in deal_ids:
             continue
         for skill in json.loads(row["debrief"]).get("skills", []):
             module = modules.get(skill["module"]["text"])
-            skills = _skills_of(kb, module) if module else []
+            skills = [s.lower() for s in module.skills] if module else []
             if skills:
                 evidence.append(Evidence(source="debrief", skill=skills[0], signal="weak",
                                          detail=f"debrief of {row['deal_id']} ({row['created_at'][:10]}): stumbled on \"{skill['objection']}\""))
     return evidence
-
-
-def _training_modules(kb: "KnowledgeBase") -> list[Any]:
-    from coachgen.retrieval import library
-
-    return library(kb, "training")
-
-
-def _skills_of(kb: "KnowledgeBase", hit: Any) -> list[str]:
-    row = kb.catalog.chunks_by_id([hit.id]).get(hit.id)
-    return [str(s).lower() for s in (row.meta.get("skills", []) if row else [])]
 
 
 def _closed_rates(deals: list[dict[str, Any]]) -> dict[str, float | None]:

@@ -239,10 +239,7 @@ def _contact(deal: dict[str, Any], raised: str | None, senior: bool) -> tuple[st
 def _persona(kb: "KnowledgeBase", pick: Pick, difficulty: int) -> tuple[Persona, str, dict[str, Any] | None]:
     deal = pick.deal
     if deal is None:
-        stages = set()
-        if pick.hit is not None:
-            row = kb.catalog.chunks_by_id([pick.hit.id]).get(pick.hit.id)
-            stages = {s.lower() for s in (row.meta.get("stages", []) if row else [])}
+        stages = {s.lower() for s in pick.hit.stages} if pick.hit is not None else set()
         open_deals = [d for d in kb.records.deals(status="open") if d["contacts"]]
         fitting = [d for d in open_deals if d["stage"].lower() in stages] or open_deals
         if fitting:
@@ -259,12 +256,11 @@ def _persona(kb: "KnowledgeBase", pick: Pick, difficulty: int) -> tuple[Persona,
     return Persona(name=name, role=role, account=deal["account"], deal_id=deal["id"]), situation, deal
 
 
-def _pushbacks(kb: "KnowledgeBase", pick: Pick, entries: list[Hit], difficulty: int) -> list[str]:
+def _pushbacks(pick: Pick, entries: list[Hit], difficulty: int) -> list[str]:
     """``difficulty - 1`` other library objections: sharing a tag first, then raised at the same stage, then any."""
     if difficulty <= 1:
         return []
-    rows = kb.catalog.chunks_by_id([h.id for h in entries])
-    stages = lambda hit: {s.lower() for s in rows[hit.id].meta.get("stages", [])} if hit.id in rows else set()  # noqa: E731
+    stages = lambda hit: {s.lower() for s in hit.stages}  # noqa: E731
     tags = {t.lower() for t in pick.hit.tags} if pick.hit else set()
     others = [h for h in entries if pick.hit is None or h.doc_key != pick.hit.doc_key]
     ranked = sorted(others, key=lambda h: (not tags & {t.lower() for t in h.tags},
@@ -274,10 +270,8 @@ def _pushbacks(kb: "KnowledgeBase", pick: Pick, entries: list[Hit], difficulty: 
 
 def skill_module(kb: "KnowledgeBase", skill: str) -> Hit | None:
     """The training module that teaches a skill (front matter ``skills``), else the best search match."""
-    modules = library(kb, "training")
-    for hit in modules:
-        row = kb.catalog.chunks_by_id([hit.id])[hit.id]
-        if skill.lower() in {s.lower() for s in row.meta.get("skills", [])}:
+    for hit in library(kb, "training"):
+        if skill.lower() in {s.lower() for s in hit.skills}:
             return hit
     found = kb.search_memo(f"training {skill}", k=1, filters=Filters(kind=("training",)))
     return found[0] if found else None
@@ -340,7 +334,7 @@ def build_cards(kb: "KnowledgeBase", prompts: "PromptLibrary", picks: list[Pick]
         tokens_in, tokens_out = tokens_in + tokens[0], tokens_out + tokens[1]
         notes += [f"Card {len(cards) + 1}: {note}" for note in card_notes]
         cards.append(DrillCard(objection_key=pick.key, objection=pick.objection, why=pick.why, difficulty=difficulty, persona=persona,
-                               situation=situation, buyer_line=line, pushbacks=_pushbacks(kb, pick, entries, difficulty), strong_answer=strong))
+                               situation=situation, buyer_line=line, pushbacks=_pushbacks(pick, entries, difficulty), strong_answer=strong))
     return cards, (tokens_in, tokens_out), notes
 
 
