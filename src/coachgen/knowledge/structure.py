@@ -31,6 +31,7 @@ class Block:
     rest: str = ""
     depth: int = 0
     lines: list[str] = field(default_factory=list)
+    bold_head: str | None = None
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     row_lines: list[int] = field(default_factory=list)
@@ -86,6 +87,26 @@ def _inline_lines(token: Any) -> list[str]:
         elif child.type in ("softbreak", "hardbreak"):
             parts.append("\n")
     return [" ".join(line.split()) for line in "".join(parts).split("\n") if line.strip()]
+
+
+def _bold_head(token: Any) -> str | None:
+    """The first line of a paragraph when it is bold throughout and more lines follow (a bold line with its answer below)."""
+    children = token.children or []
+    depth = 0
+    head: list[str] = []
+    for index, child in enumerate(children):
+        if child.type == "strong_open":
+            depth += 1
+        elif child.type == "strong_close":
+            depth -= 1
+        elif child.type in ("softbreak", "hardbreak"):
+            rest = any(c.type == "text" and c.content.strip() for c in children[index + 1:])
+            return " ".join("".join(head).split()) or None if rest else None
+        elif child.type in ("text", "code_inline") and child.content.strip():
+            if depth == 0:
+                return None
+            head.append(child.content)
+    return None
 
 
 def _inline_text(token: Any) -> tuple[str, bool, str | None, str]:
@@ -192,6 +213,7 @@ def parse_sections(body: str, first_line: int = 1) -> list[Section]:
             sections[-1].blocks.append(Block(
                 kind="item" if in_item else "paragraph", text=text, line=item_line if in_item else start, end=end,
                 bold=bold, label=label, rest=rest, depth=depth if in_item else 0, lines=_inline_lines(token),
+                bold_head=_bold_head(token),
             ))
     sections[-1].end = max(sections[-1].line, offset + body.count("\n"))
     return [section for section in sections if section.blocks or section.path]

@@ -10,6 +10,7 @@ Q:/A: (``qa``), question lists (``lists``) and sections whose heading says what 
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,12 @@ class Context:
             titles.append(self.document.title)
         if any(self.meaning(title) == meaning for title in titles):
             return True
-        return ancestors and _KIND_MEANING.get(self.document.kind) == meaning
+        return ancestors and (_KIND_MEANING.get(self.document.kind) == meaning or self.in_folder(meaning))
+
+    def in_folder(self, meaning: str) -> bool:
+        """True when a folder the document sits in is named for ``meaning`` (folders mirror how the handbook is organised)."""
+        folders = [part.replace("-", " ").replace("_", " ") for part in PurePosixPath(self.document.source).parts[:-1]]
+        return any(self.meaning(folder) == meaning for folder in folders[-2:])
 
     def label(self, text: str, cue: str) -> str | None:
         """The text after a leading ``Label:`` whose words mean ``cue`` (e.g. 'Exit criteria: ...')."""

@@ -15,7 +15,7 @@ from coachgen.knowledge.miners import Context, clean
 from coachgen.knowledge.records import DiscoveryQuestion, GapQuestion, KnowledgeRecord
 from coachgen.knowledge.structure import Section, cue_score, words
 
-__all__ = ["element_of", "mine"]
+__all__ = ["element_of", "is_question", "mine"]
 
 _ARROW = re.compile(r"\s*(?:→|->|=>|⟶)\s*")
 _PERSONA = re.compile(r"\b(?:for|with|to)\s+(?:the|a|an|your)?\s*(.+?)\s*$", re.IGNORECASE)
@@ -33,13 +33,25 @@ def element_of(title: str) -> str | None:
     return None
 
 
-def _question(text: str) -> str | None:
-    """The question in a bullet, the better side of a 'bad → better' pair; None if it is not a question."""
+def _question(context: Context, text: str) -> str | None:
+    """The question in a bullet (the better side of a 'bad → better' pair), asked of the buyer; None otherwise.
+
+    A question mark, or a discovery prompt such as 'Walk me through...', makes a question; one in the rep's
+    own voice ('Could I name...?') is a self-check, not a question for the buyer.
+    """
     parts = _ARROW.split(text)
     candidate = clean(parts[-1]) if len(parts) > 1 else clean(text)
     candidate = re.sub(r"^(?:better|good|instead|ask|try)\s*:\s*", "", candidate, flags=re.IGNORECASE)
     candidate = clean(candidate)
-    return candidate if candidate.endswith("?") and len(words(candidate)) >= 3 else None
+    if len(words(candidate)) < 3 or cue_score(candidate, context.vocabulary["internal_voice"]):
+        return None
+    opener = any(" ".join(words(candidate)).startswith(cue) for cue in context.vocabulary["question_openers"])
+    return candidate if candidate.endswith("?") or opener else None
+
+
+def is_question(context: Context, text: str) -> bool:
+    """True when ``text`` is a question for the buyer (see :func:`_question`)."""
+    return _question(context, text) == clean(text) and bool(text)
 
 
 def _persona(title: str) -> str | None:
@@ -55,14 +67,14 @@ def mine(context: Context) -> list[KnowledgeRecord]:
         if context.means(section, "objection", ancestors=False):
             continue
         items = [block for block in section.blocks if block.kind == "item"]
-        questions = [(block, q) for block in items if (q := _question(block.text))]
+        questions = [(block, q) for block in items if (q := _question(context, block.text))]
         element = element_of(section.title) if section.level else None
         for block in section.blocks:
             if block.label and element and cue_score(block.label, gap_cues) and block.rest.rstrip('"”').endswith("?"):
                 found.append(GapQuestion(text=clean(block.rest), element=element,
                                          provenance=context.provenance(section, block.line, block.end, "question-list")))
-        discovery_like = context.means(section, "discovery") or (element is not None and context.means(section, "discovery"))
-        if not questions or not (discovery_like or (len(questions) >= 2 and len(questions) * 2 >= len(items))):
+        discovery_like = context.means(section, "discovery") or element is not None
+        if not questions or not (discovery_like or (len(questions) >= 2 and len(questions) * 2 >= len(items) and context.meaning(context.document.title))):
             continue
         for block, question in questions:
             if any(isinstance(r, GapQuestion) and r.text == question for r in found):

@@ -17,7 +17,9 @@ from coachgen.knowledge.structure import Section, cue_score
 __all__ = ["mine"]
 
 
-def _bold_lines(context: Context, section: Section) -> list[KnowledgeRecord]:
+def _bold_lines(context: Context, section: Section, quoted_only: bool = False) -> list[KnowledgeRecord]:
+    """Bold lines, each followed by its answer (on the next lines or in the next paragraphs); with
+    ``quoted_only`` only bold lines in quotation marks, the buyer's own words on a competitor page."""
     records: list[KnowledgeRecord] = []
     current: tuple[str, str | None, int] | None = None
     answer: list[str] = []
@@ -32,15 +34,24 @@ def _bold_lines(context: Context, section: Section) -> list[KnowledgeRecord]:
     for block in section.blocks:
         if block.kind == "table":
             continue
-        if block.bold and block.depth == 0:
+        head = block.text if block.bold else block.bold_head
+        if head and block.depth == 0 and (not quoted_only or _quoted(head)):
             close()
-            said, persona = split_persona(clean(block.text))
+            said, persona = split_persona(clean(head))
             current, answer = (said, persona, block.line), []
+            if not block.bold:
+                answer.append(block.text[len(head):].strip() if block.text.startswith(head) else " ".join(block.lines[1:]))
+                end = block.end or block.line
         elif current is not None:
             answer.append(block.text)
             end = block.end or block.line
     close()
     return records
+
+
+def _quoted(text: str) -> bool:
+    text = text.strip()
+    return len(text) > 2 and text[0] in "\"“'‘" and text.rstrip(".!?")[-1] in "\"”'’"
 
 
 def _is_buyer_question(context: Context, title: str) -> bool:
@@ -58,17 +69,38 @@ def _heading_objection(context: Context, section: Section, found_by: str) -> lis
 
 def _qa_pairs(context: Context, section: Section) -> list[KnowledgeRecord]:
     records: list[KnowledgeRecord] = []
-    blocks = [block for block in section.blocks if block.kind != "table"]
-    for first, second in zip(blocks, blocks[1:]):
-        question, answer = first.label, second.label
-        if question and answer and question.lower() in ("q", "question") and answer.lower() in ("a", "answer") and first.rest and second.rest:
-            records.append(Objection(text=clean(first.rest), response=second.rest,
-                                     provenance=context.provenance(section, first.line, second.end, "faq")))
+    lines = [(line, block) for block in section.blocks if block.kind != "table" for line in (block.lines or [block.text])]
+    for (first, block), (second, answer_block) in zip(lines, lines[1:]):
+        question, answer = _qa_label(first, ("q", "question")), _qa_label(second, ("a", "answer"))
+        if question and answer:
+            records.append(Objection(text=clean(question), response=answer,
+                                     provenance=context.provenance(section, block.line, answer_block.end or answer_block.line, "faq")))
     return records
 
 
+def _qa_label(line: str, labels: tuple[str, ...]) -> str | None:
+    """The text after 'Q:' (or 'A:', 'Question:'...) at the start of a line."""
+    head, sep, rest = line.partition(":")
+    return rest.strip() or None if sep and head.strip().lower() in labels else None
+
+
+def _internal(context: Context, records: list[KnowledgeRecord]) -> bool:
+    """A set of questions mostly in the rep's own voice ('How do I...?'): an internal FAQ, none of it the buyer's."""
+    internal = context.vocabulary["internal_voice"]
+    return bool(records) and 2 * sum(1 for r in records if cue_score(r.text, internal)) >= len(records)
+
+
 def mine(context: Context) -> list[KnowledgeRecord]:
-    """Objections from bold lines, headings and Q/A pairs."""
+    """Objections from bold lines, headings and Q/A pairs (internal FAQs left out)."""
+    found = _mine(context)
+    by_heading: dict[str, list[KnowledgeRecord]] = {}
+    for record in found:
+        by_heading.setdefault(record.provenance.heading.rsplit(" > ", 1)[0] if record.provenance.found_by == "faq" else record.provenance.heading, []).append(record)
+    internal = {heading for heading, records in by_heading.items() if _internal(context, records)}
+    return [r for r in found if (r.provenance.heading.rsplit(" > ", 1)[0] if r.provenance.found_by == "faq" else r.provenance.heading) not in internal]
+
+
+def _mine(context: Context) -> list[KnowledgeRecord]:
     found: list[KnowledgeRecord] = []
     page_is_faq = context.meaning(context.document.title) in ("faq", "objection")
     for section in context.sections:
@@ -76,7 +108,10 @@ def mine(context: Context) -> list[KnowledgeRecord]:
         parents = [context.meaning(title) for title in section.path[:-1]]
         if own in ("objection", "faq") or (own is None and "objection" in parents):
             found.extend(_bold_lines(context, section))
-        if section.level and own not in ("objection", "faq") and parents and parents[-1] in ("objection", "faq") and not any(b.bold for b in section.blocks):
+        elif context.means(section, "competitor"):
+            found.extend(_bold_lines(context, section, quoted_only=True))
+        if section.level and own not in ("objection", "faq") and parents and parents[-1] in ("objection", "faq") \
+                and not any(b.bold or b.bold_head for b in section.blocks):
             if parents[-1] == "objection" or _is_buyer_question(context, section.title):
                 found.extend(_heading_objection(context, section, "faq" if section.title.endswith("?") else "section"))
         elif section.level and (page_is_faq or "faq" in parents) and _is_buyer_question(context, section.title):

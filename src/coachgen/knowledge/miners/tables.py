@@ -58,6 +58,20 @@ def _days(text: str) -> int | None:
     return int(match.group()) if match else None
 
 
+def _question_column(context: Context, block: Block) -> int | None:
+    """In a discovery table, the rightmost column of questions asked of the buyer whose header is not the
+    'bad' side of a 'bad → better' pair (e.g. '| Instead of | Try |'), or None."""
+    from coachgen.knowledge.miners.lists import is_question
+
+    avoid = context.vocabulary["negation"] + ["instead", "bad", "weak", "before"]
+    columns = []
+    for column, cell in enumerate(block.header):
+        asked = sum(1 for row in block.rows if column < len(row) and is_question(context, clean(row[column])))
+        if block.rows and asked * 5 >= len(block.rows) * 3 and not cue_score(cell, avoid):
+            columns.append(column)
+    return columns[-1] if columns and len(columns) < len(block.header) else None
+
+
 def _table(context: Context, section: Section, block: Block) -> list[KnowledgeRecord]:
     roles = header_roles(context, block.header)
     records: list[KnowledgeRecord] = []
@@ -69,8 +83,10 @@ def _table(context: Context, section: Section, block: Block) -> list[KnowledgeRe
 
     about_competitors = context.means(section, "competitor")
     claim_cues = context.vocabulary["header_cues"]["claim"]
-    competitor_column = next((i for i, cell in enumerate(block.header[1:], 1)
-                              if (about_competitors or cue_score(cell, claim_cues)) and _named_competitor(context, cell)), None)
+    named = [i for i, cell in enumerate(block.header[1:], 1) if (about_competitors or cue_score(cell, claim_cues)) and _named_competitor(context, cell)]
+    if len(named) > 1:  # a feature grid (us and several vendors side by side): which column is us is not said
+        return []
+    competitor_column = named[0] if named and roles.get("competitor") != 0 else None
     if "objection" in roles and ("response" in roles or "counter" in roles) and "competitor" not in roles:
         answer = roles.get("response", roles.get("counter"))
         for number, row in enumerate(block.rows):
@@ -78,7 +94,7 @@ def _table(context: Context, section: Section, block: Block) -> list[KnowledgeRe
             if said:
                 records.append(Objection(text=said, response=_cell(row, answer), persona=persona or _cell(row, roles.get("persona")) or None,
                                          provenance=where(number)))
-    elif "competitor" in roles and roles["competitor"] == 0 or competitor_column is not None:
+    elif roles.get("competitor") == 0 or competitor_column is not None:
         counter = roles.get("counter", roles.get("response"))
         for number, row in enumerate(block.rows):
             if competitor_column is not None:
@@ -97,10 +113,16 @@ def _table(context: Context, section: Section, block: Block) -> list[KnowledgeRe
                 records.append(Stage(text=re.sub(r"^\d+[.)]\s*", "", name), order=number + 1, definition=_cell(row, roles.get("definition")),
                                      exit_criteria=_list(_cell(row, roles.get("exit"))) if "exit" in roles else [],
                                      stuck_days=_days(_cell(row, roles.get("days"))) if "days" in roles else None, provenance=where(number)))
-    elif "question" in roles:
+    elif context.means(section, "discovery") and (column := _question_column(context, block)) is not None:
+        for number, row in enumerate(block.rows):
+            question = _cell(row, column)
+            if question:
+                records.append(DiscoveryQuestion(text=question, topic=section.title, provenance=where(number)))
+    elif "question" in roles and context.means(section, "discovery"):
+        internal = context.vocabulary["internal_voice"]
         for number, row in enumerate(block.rows):
             question = _cell(row, roles["question"])
-            if question.endswith("?"):
+            if question.endswith("?") and not cue_score(question, internal):
                 records.append(DiscoveryQuestion(text=question, topic=_cell(row, roles.get("topic")) or section.title,
                                                  persona=_cell(row, roles.get("persona")) or None, provenance=where(number)))
     elif "item" in roles and context.means(section, "content_item"):
