@@ -29,6 +29,7 @@ MINER_VERSION = "1"
 #: Meanings a heading can have, in the order that breaks ties.
 MEANINGS = ("training_module", "objection", "faq", "competitor", "stage", "discovery", "proof_point", "value_driver", "content_item", "product")
 _LABEL = re.compile(r"^\s*([A-Za-z][\w '’/&-]{0,40}?)\s*:\s*(.*)$", re.DOTALL)
+_SHORT_LABEL = re.compile(r"^\s*([A-Za-z][\w'’/&-]*(?:\s+[\w'’/&-]+){0,2})\.\s+(.*)$", re.DOTALL)
 
 
 @dataclass
@@ -66,6 +67,12 @@ class Context:
             return True
         return ancestors and (_KIND_MEANING.get(self.document.kind) == meaning or self.in_folder(meaning))
 
+    def internal(self) -> bool:
+        """True when the page is for the team itself (an IT, HR or onboarding page, or in such a folder)."""
+        folders = [part.replace("-", " ").replace("_", " ") for part in PurePosixPath(self.document.source).parts[:-1]]
+        cues = self.vocabulary["internal_audience"]
+        return any(cue_score(name, cues) for name in [self.document.title, *folders])
+
     def in_folder(self, meaning: str) -> bool:
         """True when a folder the document sits in is named for ``meaning`` (folders mirror how the handbook is organised)."""
         folders = [part.replace("-", " ").replace("_", " ") for part in PurePosixPath(self.document.source).parts[:-1]]
@@ -74,6 +81,8 @@ class Context:
     def label(self, text: str, cue: str) -> str | None:
         """The text after a leading ``Label:`` whose words mean ``cue`` (e.g. 'Exit criteria: ...')."""
         match = _LABEL.match(text)
+        if not match or len(words(match.group(1))) > 4:
+            match = _SHORT_LABEL.match(text)  # 'Challenge. Three of the five schools...'
         if not match or len(words(match.group(1))) > 4:
             return None
         return match.group(2).strip() if cue_score(match.group(1), self.vocabulary["label_cues"][cue]) else None

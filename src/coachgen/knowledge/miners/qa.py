@@ -71,17 +71,20 @@ def _qa_pairs(context: Context, section: Section) -> list[KnowledgeRecord]:
     records: list[KnowledgeRecord] = []
     lines = [(line, block) for block in section.blocks if block.kind != "table" for line in (block.lines or [block.text])]
     for (first, block), (second, answer_block) in zip(lines, lines[1:]):
-        question, answer = _qa_label(first, ("q", "question")), _qa_label(second, ("a", "answer"))
+        question, answer = _qa_label(context, first, "buyer"), _qa_label(context, second, "seller")
         if question and answer:
             records.append(Objection(text=clean(question), response=answer,
                                      provenance=context.provenance(section, block.line, answer_block.end or answer_block.line, "faq")))
     return records
 
 
-def _qa_label(line: str, labels: tuple[str, ...]) -> str | None:
-    """The text after 'Q:' (or 'A:', 'Question:'...) at the start of a line."""
+def _qa_label(context: Context, line: str, voice: str) -> str | None:
+    """The text after a speaker label at the start of a line: the buyer's ('Q:', 'Buyer:') or ours ('A:', 'You:')."""
     head, sep, rest = line.partition(":")
-    return rest.strip() or None if sep and head.strip().lower() in labels else None
+    head = head.strip().strip("*_> ").lower()
+    if not sep or not head or len(head.split()) > 2:
+        return None
+    return rest.strip().strip("*_ ") or None if head in context.vocabulary["label_cues"][voice] else None
 
 
 def _internal(context: Context, records: list[KnowledgeRecord]) -> bool:
@@ -91,7 +94,9 @@ def _internal(context: Context, records: list[KnowledgeRecord]) -> bool:
 
 
 def mine(context: Context) -> list[KnowledgeRecord]:
-    """Objections from bold lines, headings and Q/A pairs (internal FAQs left out)."""
+    """Objections from bold lines, headings and Q/A pairs (internal FAQs and pages for the team itself left out)."""
+    if context.internal():
+        return []
     found = _mine(context)
     by_heading: dict[str, list[KnowledgeRecord]] = {}
     for record in found:
@@ -110,7 +115,7 @@ def _mine(context: Context) -> list[KnowledgeRecord]:
             found.extend(_bold_lines(context, section))
         elif context.means(section, "competitor"):
             found.extend(_bold_lines(context, section, quoted_only=True))
-        if section.level and own not in ("objection", "faq") and parents and parents[-1] in ("objection", "faq") \
+        if section.level and own is None and parents and parents[-1] in ("objection", "faq") \
                 and not any(b.bold or b.bold_head for b in section.blocks):
             if parents[-1] == "objection" or _is_buyer_question(context, section.title):
                 found.extend(_heading_objection(context, section, "faq" if section.title.endswith("?") else "section"))

@@ -59,6 +59,10 @@ def _stage(context: Context, section: Section, order: int) -> Stage | None:
                 criteria.append(inline)
             collecting = not inline
             continue
+        if block.kind == "paragraph" and (block.bold or block.text.endswith(":")) and len(words(block.text)) <= 5 \
+                and cue_score(block.text, context.vocabulary["label_cues"]["exit"]):
+            collecting = True  # '**Exit criteria**' on its own line, the list below it
+            continue
         if collecting and block.kind == "item":
             criteria.append(block.text)
             continue
@@ -137,22 +141,28 @@ def _competitors(context: Context) -> list[KnowledgeRecord]:
 
 
 def _training(context: Context) -> list[KnowledgeRecord]:
-    """A training page is one module; a page whose title names a collection ('Training modules') has one per top heading."""
+    """A training page is one module; a page or heading that names a collection ('Training modules') has one
+    module per heading below it."""
     document = context.document
-    if not context.sections or not (document.kind == "training" or context.meaning(document.title) == "training_module"):
+    if not context.sections:
         return []
-    if cue_score(document.title, context.vocabulary["collection_cues"]):
+    cues = context.vocabulary["collection_cues"]
+    page_is_training = document.kind == "training" or context.meaning(document.title) == "training_module"
+    collections = [s.path for s in context.sections if s.level > 1 and context.meaning(s.title) == "training_module" and cue_score(s.title, cues)]
+    if collections or (page_is_training and cue_score(document.title, cues)):
         modules = []
         top_level = min((s.level for s in context.sections if s.level > 1), default=0)
         for section in context.sections:
+            inside = any(len(section.path) == len(p) + 1 and section.path[:len(p)] == p for p in collections)
             title = clean(_NUMBERING.sub("", section.title))
-            if section.level == top_level and context.meaning(title) is None and section.text():
+            if (inside or (not collections and section.level == top_level and context.meaning(title) is None)) and section.text():
                 body = " ".join(s.text() for s in context.sections if s.path[:len(section.path)] == section.path)
                 skill = skill_of(title) or skill_of(body) or title.lower()
-                if skill:
-                    modules.append(TrainingModule(text=title, skill=skill, summary=_first_sentence(section.text()),
-                                                  provenance=context.provenance(section, section.line, section.end, "section", 0.8)))
+                modules.append(TrainingModule(text=title, skill=skill, summary=_first_sentence(section.text()),
+                                              provenance=context.provenance(section, section.line, section.end, "section", 0.8)))
         return modules
+    if not page_is_training:
+        return []
     title = _TRAINING_PREFIX.sub("", document.title) if _TRAINING_PREFIX.match(document.title) else document.title
     skill = (document.skills or (None,))[0] or skill_of(document.title) or skill_of(" ".join(s.title for s in context.sections)) or title.lower()
     top = context.sections[0]
@@ -177,7 +187,7 @@ def _proof_points(context: Context, section: Section) -> list[KnowledgeRecord]:
                 break
     cues = context.vocabulary["label_cues"]
     for child in _children(context, section):
-        field = next((f for f in ("problem", "solution", "result") if len(words(child.title)) <= 3 and cue_score(child.title, cues[f])), None)
+        field = next((f for f in ("problem", "solution", "result") if " ".join(words(child.title)) in cues[f]), None)
         if field and field not in parts and child.text():
             parts[field] = _first_sentence(child.text())
     if len(parts) >= 2:
@@ -222,7 +232,8 @@ def _listed(context: Context, section: Section, meaning: str) -> list[KnowledgeR
         elif meaning == "content_item":
             name, _, when = re.split(r"\s+[-–—:]\s+|:\s+|\s+\(", text, maxsplit=1)[0], "", text
             found.append(ContentItem(text=clean(name.rstrip(")")), when=when if when != name else "", provenance=where))
-    if not items and meaning == "value_driver" and context.meaning(context.document.title) in (None, "value_driver", "product"):
+    if not items and meaning == "value_driver" and context.meaning(context.document.title) in (None, "value_driver", "product") \
+            and not _children(context, section) and not context.means(section, "competitor"):
         first = next((block for block in section.blocks if block.kind == "paragraph" and not _metadata(context, block)), None)
         if first is not None:
             found.append(ValueDriver(text=_first_sentence(first.text), detail=first.text,

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 
 from coachgen.knowledge.miners import Context, clean, split_persona
-from coachgen.knowledge.records import Competitor, ContentItem, DiscoveryQuestion, KnowledgeRecord, Objection, Stage
+from coachgen.knowledge.records import Competitor, ContentItem, DiscoveryQuestion, KnowledgeRecord, Objection, ProofPoint, Stage
 from coachgen.knowledge.structure import Block, Section, cue_score, words
 
 __all__ = ["header_roles", "mine"]
 
-_ROLES = ("objection", "response", "competitor", "claim", "counter", "stage", "definition", "exit", "days", "question", "topic", "persona", "item", "when")
+_ROLES = ("objection", "response", "competitor", "claim", "counter", "stage", "definition", "exit", "days", "question", "topic", "persona", "item", "when",
+          "before", "after")
 
 
 def header_roles(context: Context, header: list[str]) -> dict[str, int]:
@@ -106,6 +107,13 @@ def _table(context: Context, section: Section, block: Block) -> list[KnowledgeRe
                 name, claim, answer = _cell(row, 0), _cell(row, roles.get("claim")), _cell(row, counter)
             if name:
                 records.append(Competitor(text=name, claims=[claim] if claim else [], counters=[answer] if answer else [], provenance=where(number)))
+    elif "before" in roles and "after" in roles:
+        first = 0 if 0 not in (roles["before"], roles["after"]) else None
+        label = lambda row: f"{_cell(row, first)}: " if first is not None and _cell(row, first) else ""  # noqa: E731
+        before = "; ".join(label(row) + _cell(row, roles["before"]) for row in block.rows)
+        after = "; ".join(label(row) + _cell(row, roles["after"]) for row in block.rows)
+        records.append(ProofPoint(text=section.title or context.document.title, problem=before, result=after,
+                                  provenance=context.provenance(section, block.line, block.end, "table")))
     elif "stage" in roles and ({"definition", "exit"} & set(roles)):
         for number, row in enumerate(block.rows):
             name = _cell(row, roles["stage"])
