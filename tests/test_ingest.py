@@ -188,3 +188,25 @@ def test_catalog_and_lexical_index_stay_in_step(kb, tmp_path):
     db = sqlite3.connect(kb.settings.db_path)
     assert [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("chunks", "chunks_fts", "documents", "documents_fts", "files")] == [0] * 5
     assert kb.vectors.count() == 0
+
+
+def test_static_site_folders_ingest_with_notes_for_what_is_left_out(kb, tmp_path):
+    folder = tmp_path / "site"
+    write(folder / "content" / "sales" / "_index.md", "---\ntitle: Sales\nweight: 10\n---\n")
+    write(folder / "content" / "sales" / "pricing.md", "---\ntitle: Pricing\nlastmod: 2025-02-01\nsidebar: true\nshowTitle: true\n---\n"
+                                                       "# Pricing\n\n{{< note >}}Ask what they compare it with.{{< /note >}}\n")
+    write(folder / "content" / "sales" / "demo.mdx", "import X from 'y';\n\n# Demo\n\nShow their own yard first.\n")
+    write(folder / "content" / "sales" / "launch.md", "---\ntitle: Launch\ndraft: true\n---\n# Launch\n\nNot yet.\n")
+    write(folder / "mkdocs.yml", "site_name: Handbook\nmarkdown_extensions:\n  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji.twemoji\n")
+    write(folder / "_data" / "menu.yaml", "- name: Sales\n  url: /sales/\n")
+    report = kb.ingest([folder])
+    assert (report.errors, report.warnings, report.files_ingested) == ([], [], 2)
+    assert sorted(note.split(":")[0] for note in report.notes) == [
+        "_data/menu.yaml", "content/sales/_index.md", "content/sales/launch.md", "mkdocs.yml"]
+    assert all(": skipped: " in note for note in report.notes)
+    hit = kb.search("compare it with", k=1)[0]
+    assert (hit.source, hit.text) == ("content/sales/pricing.md", "Ask what they compare it with.")
+    write(folder / "content" / "sales" / "pricing.md", "---\ntitle: Pricing\ndraft: true\n---\n# Pricing\n\nWork in progress.\n")
+    again = kb.ingest([folder])
+    assert (again.files_removed, again.chunks_removed) == (1, 1)
+    assert [row.source for row in kb.catalog.files()] == ["content/sales/demo.mdx"]

@@ -6,7 +6,8 @@ into a one-line message and exit code 1.
     CoachgenError
      ├── ConfigError            a setting is missing or invalid
      ├── InputError             a file or argument the user gave is unusable
-     │    └── MappingError      CRM columns could not be mapped to fields
+     │    ├── MappingError      CRM columns could not be mapped to fields
+     │    └── SkippedFile       a file left out on purpose (a draft, no text, not coachgen's): a note, not a failure
      ├── NotFoundError          a chunk, source, deal or rep does not exist
      ├── IndexError_            the index cannot serve this request
      │    ├── EmbedderMismatchError  index built by another embedder
@@ -32,6 +33,7 @@ __all__ = [
     "ModelError",
     "NotFoundError",
     "SchemaVersionError",
+    "SkippedFile",
 ]
 
 
@@ -52,6 +54,10 @@ class InputError(CoachgenError):
 
 class MappingError(InputError):
     """CRM export columns could not be mapped onto coachgen's fields."""
+
+
+class SkippedFile(InputError):
+    """A file left out on purpose (a draft, front matter only, YAML that is not coachgen's); reported as a note."""
 
 
 class NotFoundError(CoachgenError):

@@ -64,6 +64,7 @@ class IngestReport:
     rubrics: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # files left out on purpose (drafts, front matter only, YAML not ours)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready counts."""
@@ -230,6 +231,12 @@ class KnowledgeBase:
             return None
         report.warnings.extend(loaded.warnings)
         known = self.catalog.file(file.source)
+        if loaded.skipped:  # a note, and the file leaves the index if it was in it
+            report.notes.append(loaded.skipped)
+            if known is not None:
+                report.chunks_removed += self._remove(file.source)
+                report.files_removed += 1
+            return None
         if known is not None and known.sha256 == loaded.sha256:
             self.catalog.touch_file(FileRow(file.source, str(file.path), str(file.root), loaded.sha256, known.ingested_at))
             report.files_unchanged += 1

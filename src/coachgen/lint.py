@@ -47,7 +47,7 @@ def lint_paths(paths: list[Path], settings: Settings, today: date | None = None)
             problems.append(Problem(file.source, "error", str(exc).removeprefix(f"{file.source}: ")))
             continue
         problems.extend(Problem(file.source, "warning", w.removeprefix(f"{file.source}: ")) for w in loaded.warnings)
-        if loaded.crm is not None:
+        if loaded.skipped or loaded.crm is not None:
             continue
         if loaded.rubric is not None:
             missing = [name for name in ("owner", "reviewed") if getattr(loaded.rubric, name) is None]

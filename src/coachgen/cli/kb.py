@@ -23,6 +23,8 @@ def _print_report(report, as_json: bool) -> None:
         console.print(f"[red]error:[/red] {escape(message)}")
     for message in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {escape(message)}")
+    for message in report.notes:
+        console.print(f"[dim]note: {escape(message)}[/dim]")
     files = report.files_ingested + report.files_unchanged + len(report.errors)
     out().print(
         f"files: {files} ({report.files_ingested} ingested, {report.files_unchanged} unchanged, "

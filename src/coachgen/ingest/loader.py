@@ -8,10 +8,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coachgen.errors import InputError
+from coachgen.errors import InputError, SkippedFile
 from coachgen.fileio import expand_user
 from coachgen.ingest.crm import CrmTable, deal_documents, read_crm_table
-from coachgen.ingest.documents import Document
+from coachgen.ingest.documents import KINDS, Document
 from coachgen.ingest.frontmatter import FrontMatter, load_yaml
 from coachgen.ingest.markdown import load_markdown
 from coachgen.ingest.objections import load_objection_library
@@ -20,7 +20,7 @@ from coachgen.rubric import Rubric, parse_rubric
 __all__ = ["IGNORE_FILE", "CrmOptions", "LoadedFile", "SourceFile", "discover", "load_file", "read_text"]
 
 IGNORE_FILE = ".coachgenignore"
-MARKDOWN = {".md", ".markdown", ".txt"}
+MARKDOWN = {".md", ".markdown", ".mdx", ".txt"}
 YAML = {".yaml", ".yml"}
 CRM = {".csv", ".json"}
 SUPPORTED = MARKDOWN | YAML | CRM
@@ -37,7 +37,10 @@ class SourceFile:
 
 @dataclass
 class LoadedFile:
-    """What one file yields: documents to index and, for CRM exports and rubrics, records."""
+    """What one file yields: documents to index and, for CRM exports and rubrics, records.
+
+    ``skipped`` is the note for a file left out on purpose (a draft, front matter only, YAML that is not ours).
+    """
 
     file: SourceFile
     sha256: str
@@ -46,6 +49,7 @@ class LoadedFile:
     front: FrontMatter | None = None
     rubric: Rubric | None = None
     warnings: list[str] = field(default_factory=list)
+    skipped: str | None = None
 
 
 def _ignore_patterns(root: Path) -> list[str]:
@@ -126,6 +130,24 @@ def load_file(file: SourceFile, max_bytes: int, crm: CrmOptions | None = None) -
         options = json.dumps([sorted(crm.mapping.items()), crm.preset, crm.kind])
         digest = hashlib.sha256(f"{digest}:{options}".encode()).hexdigest()
     loaded = LoadedFile(file, digest)
+    try:
+        _load_into(loaded, text, suffix, crm)
+    except SkippedFile as note:
+        loaded.documents, loaded.skipped = [], str(note)
+    return loaded
+
+
+def _ours(data: object) -> bool:
+    """A YAML file is coachgen's when it names one of our kinds or holds objection entries."""
+    if isinstance(data, dict):
+        kind = str(data.get("kind") or "").strip().lower()
+        if kind == "rubric" or kind in KINDS or "objections" in data:
+            return True
+    return isinstance(data, list) and any(isinstance(entry, dict) and {"objection", "response"} & set(entry) for entry in data)
+
+
+def _load_into(loaded: LoadedFile, text: str, suffix: str, crm: CrmOptions | None) -> None:
+    file = loaded.file
     if suffix in CRM:
         crm = crm or CrmOptions()
         loaded.crm = read_crm_table(file.source, text, suffix, crm.mapping, crm.preset, crm.kind)  # type: ignore[arg-type]
@@ -134,12 +156,12 @@ def load_file(file: SourceFile, max_bytes: int, crm: CrmOptions | None = None) -
         document, front = load_markdown(file.source, text)
         loaded.documents.append(document)
         loaded.front = front
-        if front.unknown:
-            loaded.warnings.append(f"{file.source}: unknown front matter field(s) {', '.join(front.unknown)}")
+        loaded.warnings.extend(f"{file.source}: {warning}" for warning in front.warnings)
     else:
         data = load_yaml(text, file.source)
+        if not _ours(data):
+            raise SkippedFile(f"{file.source}: skipped: not a coachgen file (no kind, no objection entries)")
         if isinstance(data, dict) and data.get("kind") == "rubric":
             loaded.rubric = parse_rubric(data, file.source)
         else:
             loaded.documents.extend(load_objection_library(file.source, text))
-    return loaded
