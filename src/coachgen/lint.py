@@ -1,4 +1,8 @@
-"""``kb lint``: find what makes knowledge files weak before they mislead a rep."""
+"""``kb lint``: find what makes knowledge files weak before they mislead a rep.
+
+It also lists every sentence the instruction detector (:mod:`coachgen.untrusted`) will remove before
+any prompt sees it, with the file and line, so an enablement team can reword a sentence it meant.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,10 @@ from typing import Literal
 
 from coachgen.errors import InputError
 from coachgen.ingest.chunking import chunk_document, split_sections
-from coachgen.ingest.loader import discover, load_file
+from coachgen.ingest.documents import Document
+from coachgen.ingest.loader import LoadedFile, discover, load_file
 from coachgen.settings import Settings
+from coachgen.untrusted import removals
 
 __all__ = ["Problem", "lint_paths"]
 
@@ -22,6 +28,7 @@ class Problem:
     source: str
     severity: Literal["error", "warning"]
     message: str
+    line: int | None = None
 
 
 def _empty_sections(body: str) -> list[str]:
@@ -32,6 +39,38 @@ def _empty_sections(body: str) -> list[str]:
         if not here.text and here.path and not deeper:
             empty.append(" > ".join(here.path))
     return empty
+
+
+def _line_of(lines: list[str], text: str) -> int | None:
+    """The 1-based line of the file where ``text`` (or its start) is written, if it can be found."""
+    probe = " ".join(text.split())[:40]
+    return next((number for number, line in enumerate(lines, 1) if probe and probe in " ".join(line.split())), None)
+
+
+def _removed(document: Document, raw: list[str]) -> list[tuple[int | None, str]]:
+    """(file line, text) of what the instruction detector removes from a document's title, headings and body."""
+    body_line = document.extra.get("body_line")
+    found: list[tuple[int | None, str]] = []
+    for number, text in removals(document.body):
+        found.append((body_line + number - 1 if body_line else _line_of(raw, text), text))
+    found += [(_line_of(raw, text), text) for _, text in removals(document.title)]
+    return found
+
+
+def _removals(loaded: LoadedFile) -> list[Problem]:
+    source = loaded.file.source
+    try:
+        raw = loaded.file.path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    except OSError:
+        raw = []
+    problems: list[Problem] = []
+    for document in loaded.documents:
+        where = f"deal {document.deal_id}, " if document.deal_id else ""
+        for line, text in dict.fromkeys(_removed(document, raw)):
+            at = f"{where}line {line}" if line else where.rstrip(", ") or "text"
+            problems.append(Problem(source, "warning", f"{at}: read as an instruction to the AI and removed before any prompt: "
+                                    f"\"{text}\" (reword it if it is meant for people)", line))
+    return problems
 
 
 def lint_paths(paths: list[Path], settings: Settings, today: date | None = None) -> list[Problem]:
@@ -47,6 +86,7 @@ def lint_paths(paths: list[Path], settings: Settings, today: date | None = None)
             problems.append(Problem(file.source, "error", str(exc).removeprefix(f"{file.source}: ")))
             continue
         problems.extend(Problem(file.source, "warning", w.removeprefix(f"{file.source}: ")) for w in loaded.warnings)
+        problems.extend(_removals(loaded))
         if loaded.skipped or loaded.crm is not None:
             continue
         if loaded.rubric is not None:

@@ -81,7 +81,17 @@ class BuyerReply(BaseModel):
     line: str = Field(min_length=2, max_length=400, description="The buyer's next words, first person, at most 50 words.")
 
 
-_OUT_OF_ROLE = re.compile(r"\b(next move|push back|raise this|the rep\b|rubric|score|in your own words|json|as an ai|buyer:)", re.IGNORECASE)
+#: A buyer line steps out of the role when it talks about being a model, the exercise, the rubric, the rep's score
+#: or the prompt; a buyer may still say "we score vendors", "I have to push back" or "we'll rate you on support".
+_OUT_OF_ROLE = re.compile("|".join([
+    r"\bas an? (ai|language model|assistant|chatbot|buyer persona)\b|\bi('m| am) (just )?(an? )?(ai|language model|chatbot|bot|assistant)\b",
+    r"\b(language|ai) model\b|\bmy (persona|character|instructions|prompt)\b|\bsystem prompt\b|\bin character\b",
+    r"\b(this|the) (role-?play|exercise|simulation|practice session)\b|\brole-?play(ing)?\b",
+    r"\brubric\b|\b(rate|score|grade) (your|that|this) (answer|response|reply)\b|\b[1-5] ?(/|out of) ?5\b",
+    r"\bthe rep (proposed|suggested|just said|answered|responded|asked)\b|\bthe rep's (answer|response|reply|proposal|score)\b",
+    r"\b(your next move|new concern in your own words|stay sceptical)\b",
+    r"^\s*(buyer|rep|sales rep|assistant|user|ai)\s*:|\"line\"\s*:",
+]), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
