@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prep_overhead.py
 	$(BIN)/python benchmarks/batch_prep.py
 	$(BIN)/python benchmarks/pipeline_team.py
+	$(BIN)/python benchmarks/crm_import.py
 	$(BIN)/python benchmarks/drill_calibration.py
 	COACHGEN_LLM_MAX_TOKENS=256 $(BIN)/python benchmarks/injection_asr.py
 

@@ -5,6 +5,7 @@ import pytest
 
 from coachgen.errors import InputError, MappingError
 from coachgen.ingest.crm import (
+    ReadOptions,
     deal_status,
     parse_amount,
     parse_date,
@@ -68,12 +69,12 @@ def test_json_exports():
         ("Ref,Client\n1,2\n", {}, MappingError, "no column for"),
         ("id,account,stage\nD1,Acme,Open\n", {"mapping": {"rep": "Owner"}}, MappingError, "--map rep=Owner: no such column"),
         ('id,account,stage\nD1,"Acme,Open\n', {}, InputError, "malformed CSV"),
-        ("id,account,stage\nD1,Acme\n", {}, InputError, "row 2 has 2 fields"),
-        ("id,account,stage,amount\nD1,Acme,Open,lots\n", {}, InputError, "row 2: column 'amount': 'lots' is not an amount"),
+        ("id,account,stage\nD1,Acme\n", {}, InputError, "nothing to import: line 2: 2 fields, the header has 3"),
+        ("id,account,stage,amount\nD1,Acme,Open,lots\n", {}, InputError, "line 2: column 'amount': 'lots' is not an amount"),
         ("id,account,stage,close date\nD1,Acme,Open,someday\n", {}, InputError, "'someday' is not a date"),
-        ("id,account,stage\nD1,Acme,Open\nD1,Acme,Open\n", {}, InputError, "repeated deal id(s): D1"),
         ("id,account,stage\n", {}, InputError, "header but no rows"),
-        ("id,account,stage\n,Acme,Open\n", {}, InputError, "'id' (column 'id') is empty"),
+        ("id,account,stage\n,Acme,Open\n", {}, InputError, "line 2: no id (column 'id' is empty)"),
+        ("id,account,stage\n1,Acme,Open\n2,\"Beta\"x,Open\n", {"options": ReadOptions(strict=True)}, InputError, "--strict: nothing imported"),
         ("id,id,stage\n1,2,3\n", {}, InputError, "empty or repeated column names"),
     ],
 )

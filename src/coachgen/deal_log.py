@@ -21,8 +21,8 @@ def append_to_deal(kb: "KnowledgeBase", deal_id: str, kind: str, text: str) -> b
     body = "\n\n".join(f"## {entry['created_at'][:10]} {entry['kind']}\n\n{entry['text']}" for entry in entries)
     source = f"deal-log/{deal_id}"
     document = Document(
-        key=f"deal-log:{deal_id}", source=source, kind="deal_note", title=f"{deal['account']}: {deal['name'] or deal_id} (log)",
-        body=body, stages=(deal["stage"],), deal_id=deal_id, rep=deal["rep"], extra={"account": deal["account"]},
+        key=f"deal-log:{deal_id}", source=source, kind="deal_note", title=f"{deal['account'] + ': ' if deal['account'] else ''}{deal['name'] or deal_id} (log)",
+        body=body, stages=tuple(filter(None, [deal["stage"]])), deal_id=deal_id, rep=deal["rep"], extra={"account": deal["account"]},
     )
     kb.index_documents(source, [document])
     return added

@@ -13,6 +13,7 @@ import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -27,6 +28,7 @@ from coachgen.index.catalog import Catalog, FileRow, connect, utc_now
 from coachgen.index.embeddings import Embedder, make_embedder
 from coachgen.index.vectors import VectorStore
 from coachgen.ingest.chunking import chunk_document
+from coachgen.ingest.crm import CrmTable
 from coachgen.ingest.documents import Chunk, Document
 from coachgen.ingest.loader import (
     CrmOptions,
@@ -61,10 +63,12 @@ class IngestReport:
     chunks_embedded: int = 0
     deals: int = 0
     reps: int = 0
+    accounts: int = 0
     rubrics: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # files left out on purpose (drafts, front matter only, YAML not ours)
+    imports: list[dict[str, Any]] = field(default_factory=list)  # one summary per CRM export imported
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready counts."""
@@ -225,7 +229,9 @@ class KnowledgeBase:
 
     def _prepare(self, file: SourceFile, report: IngestReport, crm: CrmOptions | None) -> _Pending | None:
         try:
-            loaded = load_file(file, self.settings.max_file_bytes, crm)
+            crm_file = file.path.suffix.lower() in (".csv", ".json")
+            limit = self.settings.max_crm_bytes if crm_file else self.settings.max_file_bytes
+            loaded = load_file(file, limit, crm, currency=self.settings.currency, setting="COACHGEN_MAX_CRM_BYTES" if crm_file else None)
         except InputError as exc:
             report.errors.append(str(exc))
             return None
@@ -296,24 +302,30 @@ class KnowledgeBase:
         new_ids = {chunk.id for chunk in item.chunks}
         with self.catalog.transaction():
             self.catalog.replace_file(row, item.loaded.documents, item.chunks)
-            crm = item.loaded.crm
-            if crm is not None and crm.kind == "deals":
-                self.records.upsert_deals(crm.rows, file.source)
-                report.deals += len(crm.rows)
-            elif crm is not None:
-                self.records.upsert_reps(crm.rows, file.source)
-                report.reps += len(crm.rows)
+            if item.loaded.crm is not None:
+                report.imports.append(self._import_table(item.loaded.crm, file.source, report))
             self.records.forget_rubrics(file.source)
             rubric = item.loaded.rubric
             if rubric is not None:
                 self.records.save_rubric(rubric.id, rubric.version, rubric.sha256, file.source, rubric.model_dump_json())
                 report.rubrics += 1
         removed = item.old_ids - new_ids
-        self.vectors.delete(sorted(removed))
+        if removed:  # opening the vector store costs seconds; a records-only import never needs it
+            self.vectors.delete(sorted(removed))
         report.files_ingested += 1
         report.chunks_added += len(new_ids - item.old_ids)
         report.chunks_unchanged += len(new_ids & item.old_ids)
         report.chunks_removed += len(removed)
+
+    def _import_table(self, table: CrmTable, source: str, report: IngestReport) -> dict[str, Any]:
+        """Upsert a CRM table's rows (inside the file's transaction); deals its export no longer holds are marked missing."""
+        upsert = {"deals": self.records.upsert_deals, "reps": self.records.upsert_reps, "accounts": self.records.upsert_accounts}[table.kind]
+        counts = upsert(table.rows, source)
+        missing = self.records.mark_missing(source, {row["id"] for row in table.rows}, date.today()) if table.kind == "deals" else []
+        setattr(report, table.kind, getattr(report, table.kind) + len(table.rows))
+        return {"source": source, "kind": table.kind, "rows": len(table.rows), "added": counts.added, "updated": counts.updated,
+                "unchanged": counts.unchanged, "skipped": len(table.skipped), "problems": table.problems(), "notes": list(table.notes),
+                "missing": missing, "currency": table.currency}
 
     def _sweep(self) -> None:
         """Delete vectors that no catalog chunk refers to (left by a crash between writes)."""

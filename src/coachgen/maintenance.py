@@ -12,7 +12,7 @@ from coachgen.fileio import atomic_writer
 from coachgen.index.catalog import SCHEMA_VERSION, FileRow
 from coachgen.ingest.documents import Chunk, Document
 from coachgen.knowledge_base import KnowledgeBase, chunk_metadata
-from coachgen.records import DEAL_COLUMNS, REP_COLUMNS
+from coachgen.records import ACCOUNT_COLUMNS, DEAL_COLUMNS, REP_COLUMNS
 
 __all__ = ["EXPORT_FORMAT", "export_jsonl", "import_jsonl", "index_stats", "reindex"]
 
@@ -77,6 +77,8 @@ def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
             write({"type": "deal", **deal})
         for rep in kb.records.reps():
             write({"type": "rep", **rep})
+        for account in kb.records.accounts():
+            write({"type": "account", **account})
         for rubric in kb.db.execute("SELECT * FROM rubrics ORDER BY id"):
             write({"type": "rubric", **dict(rubric)})
         for attempt in kb.records.attempts():
@@ -85,7 +87,7 @@ def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
 
 
 def _read_export(path: Path) -> dict[str, list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = {"header": [], "file": [], "document": [], "chunk": [], "deal": [], "rep": [], "rubric": [], "attempt": []}
+    groups: dict[str, list[dict[str, Any]]] = {"header": [], "file": [], "document": [], "chunk": [], "deal": [], "rep": [], "account": [], "rubric": [], "attempt": [], "knowledge": []}
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
@@ -139,6 +141,7 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
                 kb.catalog.replace_file(row, docs, [chunk for chunk in chunks if chunk.doc_key in keys])
             kb.records.upsert_deals([{c: row.get(c) for c in DEAL_COLUMNS} for row in groups["deal"]], "import")
             kb.records.upsert_reps([{c: row.get(c) for c in REP_COLUMNS} for row in groups["rep"]], "import")
+            kb.records.upsert_accounts([{c: row.get(c) for c in ACCOUNT_COLUMNS} for row in groups["account"]], "import")
             for rubric in groups["rubric"]:
                 kb.records.save_rubric(rubric["id"], rubric["version"], rubric["sha256"], rubric["source"], rubric["data"])
             stored = {(a["rep"], a["created_at"], a["objection_key"]) for a in kb.records.attempts()}

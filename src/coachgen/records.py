@@ -1,22 +1,27 @@
-"""Structured records in SQLite: reps and deals imported from CRM exports."""
+"""Structured records in SQLite: deals, reps and accounts imported from CRM exports, and what coachgen logs."""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
 from coachgen.errors import NotFoundError
 from coachgen.untrusted import neutralise
 
-__all__ = ["ATTEMPT_COLUMNS", "DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records"]
+__all__ = ["ACCOUNT_COLUMNS", "ATTEMPT_COLUMNS", "DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records", "deal_label"]
 
+#: Columns of the deals table; ``currency`` is the ISO code of ``amount``; ``missing_since`` the day a
+#: re-import of the deal's export no longer held it (None while it is there).
 DEAL_COLUMNS = (
     "id", "name", "account", "rep", "stage", "status", "amount", "created", "close_date",
     "stage_changed", "last_activity", "next_step", "product", "contacts", "notes", "source",
+    "currency", "missing_since",
 )
 REP_COLUMNS = ("rep", "manager", "region", "quota", "email", "source")
+ACCOUNT_COLUMNS = ("account", "sector", "employees", "revenue", "year_established", "office_location", "subsidiary_of", "website", "source")
+_NUMERIC = {"amount", "quota", "revenue", "employees", "year_established"}
 ATTEMPT_COLUMNS = ("rep", "created_at", "objection_key", "objection", "rubric_id", "rubric_version", "rubric_sha", "mode",
                    "score", "passed", "scorecard", "transcript")
 _SCHEMA = f"""
@@ -37,6 +42,7 @@ CREATE TABLE IF NOT EXISTS drill_attempts (
 );
 CREATE INDEX IF NOT EXISTS drill_attempts_rep ON drill_attempts(rep, created_at);
 CREATE TABLE IF NOT EXISTS reps ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'rep' else ' REAL' if c == 'quota' else ' TEXT') for c in REP_COLUMNS)});
+CREATE TABLE IF NOT EXISTS accounts ({', '.join(c + (' TEXT PRIMARY KEY COLLATE NOCASE' if c == 'account' else ' REAL' if c in _NUMERIC else ' TEXT') for c in ACCOUNT_COLUMNS)});
 """
 
 
@@ -49,6 +55,12 @@ class ImportCounts:
     unchanged: int
 
 
+def deal_label(deal: Mapping[str, Any] | Any) -> str:
+    """How a deal is named to people: its account, else its name, else its id (a record dict or deal facts)."""
+    get = deal.get if isinstance(deal, Mapping) else (lambda key: getattr(deal, key, None))
+    return get("account") or get("name") or str(get("id"))
+
+
 def _stored(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -59,31 +71,62 @@ class Records:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.db = connection
         self.db.executescript(_SCHEMA)
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(deals)")}
+        for column in DEAL_COLUMNS:
+            if column not in present:  # an index written before the column existed
+                self.db.execute(f"ALTER TABLE deals ADD COLUMN {column} {'REAL' if column in _NUMERIC else 'TEXT'}")
 
     def _upsert(self, table: str, key: str, columns: tuple[str, ...], rows: list[dict[str, Any]], source: str) -> ImportCounts:
-        added = updated = unchanged = 0
-        placeholders = ", ".join("?" * len(columns))
-        updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != key)
+        selected = ", ".join(columns)
+        old = {row[0]: tuple(row) for row in self.db.execute(f"SELECT {selected} FROM {table}")}
+        changed: list[tuple[Any, ...]] = []
+        added = unchanged = 0
         for row in rows:
             values = tuple(_stored(row.get(column)) if column != "source" else source for column in columns)
-            old = self.db.execute(f"SELECT * FROM {table} WHERE {key} = ?", (row[key],)).fetchone()
-            if old is not None and tuple(old) == values:
+            before = old.get(values[0])
+            if before == values:
                 unchanged += 1
                 continue
-            self.db.execute(
-                f"INSERT INTO {table}({', '.join(columns)}) VALUES ({placeholders}) ON CONFLICT({key}) DO UPDATE SET {updates}",
-                values,
-            )
-            added, updated = (added + 1, updated) if old is None else (added, updated + 1)
-        return ImportCounts(added, updated, unchanged)
+            changed.append(values)
+            added += before is None
+        placeholders = ", ".join("?" * len(columns))
+        updates = ", ".join(f"{column} = excluded.{column}" for column in columns if column != key)
+        self.db.executemany(f"INSERT INTO {table}({selected}) VALUES ({placeholders}) ON CONFLICT({key}) DO UPDATE SET {updates}", changed)
+        return ImportCounts(added, len(changed) - added, unchanged)
 
     def upsert_deals(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
-        """Insert or update deals by id (call inside a transaction)."""
+        """Insert or update deals by id (call inside a transaction); a deal that is back loses ``missing_since``."""
         return self._upsert("deals", "id", DEAL_COLUMNS, rows, source)
+
+    def mark_missing(self, source: str, present: set[str], day: date) -> list[str]:
+        """Mark the deals last imported from ``source`` that its new export no longer holds; their ids, newly marked first.
+
+        They stay in the records (notes and plans keep their deal) with ``missing_since`` set, and the
+        pipeline leaves them out of open pipeline (call inside the import's transaction).
+        """
+        gone = [row["id"] for row in self.db.execute("SELECT id, missing_since FROM deals WHERE source = ? ORDER BY id", (source,))
+                if row["id"] not in present]
+        self.db.executemany("UPDATE deals SET missing_since = ? WHERE id = ? AND missing_since IS NULL", [(day.isoformat(), i) for i in gone])
+        return gone
 
     def upsert_reps(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
         """Insert or update reps by name (call inside a transaction)."""
         return self._upsert("reps", "rep", REP_COLUMNS, rows, source)
+
+    def upsert_accounts(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
+        """Insert or update accounts by name, matched without case (call inside a transaction)."""
+        known = {row["account"].casefold(): row["account"] for row in self.db.execute("SELECT account FROM accounts")}
+        rows = [{**row, "account": known.get(row["account"].casefold(), row["account"])} for row in rows]
+        return self._upsert("accounts", "account", ACCOUNT_COLUMNS, rows, source)
+
+    def accounts(self) -> list[dict[str, Any]]:
+        """Every imported account."""
+        return [dict(row) for row in self.db.execute("SELECT * FROM accounts ORDER BY account")]
+
+    def account(self, name: str) -> dict[str, Any] | None:
+        """One account by name (without case), or None."""
+        row = self.db.execute("SELECT * FROM accounts WHERE account = ?", (name,)).fetchone()
+        return dict(row) if row else None
 
     def deals(self, rep: str | None = None, status: str | None = None, stage: str | None = None) -> list[dict[str, Any]]:
         """Deals, optionally for one rep, status (open/won/lost) or stage."""

@@ -40,15 +40,17 @@ def _cite(numbers: list[int]) -> str:
     return " " + "".join(f"[{n}]" for n in numbers) if numbers else ""
 
 
-def _money(value: float | None) -> str:
-    return f"{value:,.0f}" if value is not None else "unknown"
+def _money(value: float | None, currency: str | None = None) -> str:
+    from coachgen.artifacts.common import money
+
+    return money(value, currency)
 
 
 def plan_outline(plan: Any) -> Outline:
     """The outline of a :class:`~coachgen.artifacts.call_plan.CallPlan`."""
     deal, head = plan.deal, plan.header
     sections = [
-        Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Amount: {_money(deal.amount)}", f"Close date: {deal.close_date or 'unknown'}",
+        Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Amount: {_money(deal.amount, getattr(deal, 'currency', None))}", f"Close date: {deal.close_date or 'unknown'}",
                          f"Rep: {deal.rep or 'unknown'}", f"Next step on record: {deal.next_step or 'none'}",
                          f"Last activity: {deal.last_activity or 'unknown'}"]),
         Section("Objective (the advance)", [plan.objective.text + _cite(plan.objective.sources),
@@ -95,9 +97,10 @@ def _pct(value: float | None) -> str:
 def _summary(m: dict[str, Any]) -> str:
     coverage = "n/a" if m["coverage"] is None else f"{m['coverage']:.1f}x"
     cycle = "n/a" if m["median_cycle_days"] is None else f"{m['median_cycle_days']:.0f} d"
-    return (f"won {_money(m['won_amount'])} ({m['won_count']} won, {m['lost_count']} lost), win rate {_pct(m['win_rate'])}, "
-            f"pipeline in period {_money(m['pipeline_in_period'])}, coverage {coverage}, median cycle {cycle}, "
-            f"average deal {_money(m['average_deal_size'])}, stuck {len(m['stuck'])}")
+    code = m.get("currency")
+    return (f"won {_money(m['won_amount'], code)} ({m['won_count']} won, {m['lost_count']} lost), win rate {_pct(m['win_rate'])}, "
+            f"pipeline in period {_money(m['pipeline_in_period'], code)}, coverage {coverage}, median cycle {cycle}, "
+            f"average deal {_money(m['average_deal_size'], code)}, stuck {len(m['stuck'])}")
 
 
 def pipeline_outline(review: Any) -> Outline:
@@ -108,16 +111,18 @@ def pipeline_outline(review: Any) -> Outline:
                                 + [f"Team total: {_summary(review.team.metrics)}"]))
         sections.append(Section("Team reading", list(review.team.reading)))
     for rep in review.reps:
-        m = rep.metrics
+        m, code = rep.metrics, rep.metrics.get("currency")
         sections.append(Section(f"{rep.rep}", [
             _summary(m),
-            f"Quota for {m['period']}: {_money(m['quota_period'])}; remaining {_money(m['remaining_quota'])}",
-            "Open pipeline by stage: " + (", ".join(f"{stage} {int(v['count'])} ({_money(v['amount'])})" for stage, v in m["open_by_stage"].items()) or "none"),
+            f"Quota for {m['period']}: {_money(m['quota_period'], code)}; remaining {_money(m['remaining_quota'], code)}",
+            "Open pipeline by stage: " + (", ".join(f"{stage} {int(v['count'])} ({_money(v['amount'], code)})" for stage, v in m["open_by_stage"].items()) or "none"),
             "Stage conversion: " + (", ".join(f"{step} {_pct(rate)}" for step, rate in m["conversion"].items()) or "n/a"),
-            *[f"Stuck: {s['id']} {s['account']} ({s['stage']}, {_money(s['amount'])}): {s['reason']}" for s in m["stuck"][:10]],
+            *[f"Stuck: {s['id']} {s['account']} ({s['stage']}, {_money(s['amount'], code)}): {s['reason']}" for s in m["stuck"][:10]],
             *[f"Reading: {line}" for line in rep.reading],
             *[f"Ask: {q}" for q in rep.questions],
         ]))
+    if review.notes:
+        sections.append(Section("Notes", list(review.notes)))
     meta = [f"as of {review.as_of} | period {review.period} | scope {review.scope}"]
     return Outline(f"Pipeline review: {review.scope}, {review.period}", meta, sections)
 

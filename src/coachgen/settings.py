@@ -38,6 +38,7 @@ class Settings(BaseModel):
     embed_timeout: float = Field(60.0, gt=0, description="Seconds before an embeddings request is abandoned.")
     chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; unset means a local index.")
     max_file_bytes: int = Field(2_000_000, ge=1, description="Files larger than this are refused at ingest.")
+    max_crm_bytes: int = Field(300_000_000, ge=1, description="CRM exports (CSV, JSON) larger than this are refused (the default fits about a million rows).")
     chunk_chars: int = Field(1200, ge=200, le=8000, description="Upper bound on a chunk's characters.")
     lock_timeout: float = Field(60.0, ge=0, description="Seconds a writer waits for the index lock.")
     review_every_days: int = Field(
@@ -53,8 +54,17 @@ class Settings(BaseModel):
     max_prompt_chars: int = Field(60_000, ge=1000, description="Prompts longer than this (characters) are refused before any model call.")
     llm_temperature: float = Field(0.2, ge=0, le=2, description="Sampling temperature.")
     llm_context: int = Field(8192, ge=512, description="Context window of the llama.cpp model.")
-    stuck_days: str = Field("", description="Per-stage days-in-stage limits, e.g. 'discovery=30,demo=21' (defaults in coachgen.metrics).")
-    activity_days: int = Field(14, ge=1, description="Days without activity after which an open deal is stuck.")
+    stuck_days: str = Field("", description="Per-stage days-in-stage limits, e.g. 'Engaging=45,Proposal=20' (default: the knowledge base's "
+                            "stage records, else the team's own data, else a labelled default; see coachgen.process).")
+    activity_days: int | None = Field(None, ge=1, description="Days without activity after which an open deal is stuck (default: from the data, "
+                                      "else a labelled default).")
+    stage_order: str = Field("", description="Open stages in process order, comma-separated (default: the knowledge base's stage records, "
+                             "else the data, else the generic stage vocabulary).")
+    coverage_target: float | None = Field(None, gt=0, description="Target for pipeline in the period, as a multiple of the remaining quota "
+                                          "(default: 1 / the team's win rate, else a labelled default).")
+    call_types: str = Field("", description="Call type per stage, e.g. 'Engaging=discovery,Tech Review=evaluation' (default: the stage records, "
+                            "else the generic stage vocabulary).")
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$", description="ISO code of CRM amounts that name no currency (default: USD).")
     llm_concurrency: int = Field(4, ge=1, le=64, description="Plans prepared at once by a batch prep (useful with an endpoint).")
     prompts_dir: Path | None = Field(None, description="Folder whose prompt templates override the bundled ones.")
     redact: Literal["remote", "always", "never"] = Field(
@@ -69,11 +79,21 @@ class Settings(BaseModel):
         """``stuck_days`` as a stage -> days mapping."""
         limits: dict[str, int] = {}
         for part in filter(None, (p.strip() for p in self.stuck_days.split(","))):
-            stage, sep, days = part.partition("=")
-            if not sep or not days.strip().isdigit():
+            stage, sep, days = part.rpartition("=")
+            if not sep or not stage.strip() or not days.strip().isdigit():
                 raise ConfigError(f"COACHGEN_STUCK_DAYS: '{part}' is not stage=days")
             limits[stage.strip().lower()] = int(days)
         return limits
+
+    def stage_call_types(self) -> dict[str, str]:
+        """``call_types`` as a stage -> call type mapping."""
+        found: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in self.call_types.split(","))):
+            stage, sep, call_type = part.rpartition("=")
+            if not sep or not stage.strip() or not call_type.strip():
+                raise ConfigError(f"COACHGEN_CALL_TYPES: '{part}' is not stage=call type")
+            found[stage.strip().lower()] = call_type.strip().lower()
+        return found
 
     @property
     def db_path(self) -> Path:

@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 from coachgen.artifacts.common import SourcePack, SourceRef, money
 from coachgen.artifacts.grounding import matched_objections
 from coachgen.errors import NotFoundError
-from coachgen.metrics import rep_metrics, stuck_deals
+from coachgen.metrics import main_currency, rep_metrics, stuck_deals
+from coachgen.process import knowledge_stages, resolve_process
 from coachgen.retrieval import Filters
 
 if TYPE_CHECKING:
@@ -84,14 +85,18 @@ def weekly_agenda(kb: "KnowledgeBase", manager: str | None = None, week: date | 
     deals = [d for d in kb.records.deals() if d["rep"] in names]
     pack = SourcePack()
     closed = [d for d in deals if d["status"] in ("won", "lost") and d["close_date"] and last.isoformat() < d["close_date"] <= week.isoformat()]
-    results = [f"{'Won' if d['status'] == 'won' else 'Lost'}: {d['account']} ({d['rep']}, {money(d['amount'])})" for d in closed]
+    results = [f"{'Won' if d['status'] == 'won' else 'Lost'}: {d['account'] or d['name'] or d['id']} ({d['rep']}, {money(d['amount'], d.get('currency'))})"
+               for d in closed]
     quotas = [r["quota"] for r in roster]
-    limits = {"stuck_days": kb.settings.stuck_limits(), "activity_days": kb.settings.activity_days}
-    metrics = rep_metrics("team", deals, sum(q for q in quotas if q) if quotas and all(quotas) else None, week, **limits)
-    cadence = [f"Won {money(metrics.won_amount)} in {metrics.period}; pipeline in period {money(metrics.pipeline_in_period)}"
+    process = resolve_process(kb.records.deals(), kb.settings, knowledge_stages(kb), week)
+    limits = {"stuck_days": process.limits(), "activity_days": process.activity.value, "other_days": process.stuck_other.value}
+    code = main_currency(deals)
+    metrics = rep_metrics("team", deals, sum(q for q in quotas if q) if quotas and all(quotas) else None, week, order=process.order,
+                          coverage_target=process.coverage.value, currency=code, **limits)
+    cadence = [f"Won {money(metrics.won_amount, code)} in {metrics.period}; pipeline in period {money(metrics.pipeline_in_period, code)}"
                + (f", coverage {metrics.coverage:.1f}x" if metrics.coverage is not None else "")
                + (f", win rate {metrics.win_rate:.0%}" if metrics.win_rate is not None else "") + "."]
-    stuck = [f"{s.account} ({s.id}, {money(s.amount)}): {s.reason}. What would have to be true for it to move this week?"
+    stuck = [f"{s.account} ({s.id}, {money(s.amount, code)}): {s.reason}. What would have to be true for it to move this week?"
              for s in stuck_deals(deals, week, **limits)[:5]]
     news = []
     recent = (week - timedelta(days=NEWS_DAYS)).isoformat()

@@ -223,8 +223,12 @@ def prepare_call(
     record = kb.records.deal(deal_id)
     if call_type is not None and call_type not in CALL_TYPES:
         raise InputError(f"--call-type '{call_type}' is not one of {', '.join(CALL_TYPES)}")
-    stage = record["stage"]
-    call_type = call_type or next((t for t in CALL_TYPES if t in stage.lower()), "check-in")
+    stage = record["stage"] or ""
+    if call_type is None:  # the settings' call type for the stage, else the generic stage vocabulary's
+        from coachgen.process import call_type_for
+
+        call_type = call_type_for(stage, kb.settings).value
+        call_type = call_type if call_type in CALL_TYPES else "check-in"
     deal = deal_facts(record)
     notes = kb.records.notes(deal_id)
     pack = SourcePack()

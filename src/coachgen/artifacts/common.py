@@ -127,9 +127,21 @@ def not_prose(text: str) -> bool:
     return len(re.findall(r"[A-Za-z]{2,}", text)) < 3 or sum(c.isalpha() for c in visible) < 0.6 * len(visible)
 
 
-def money(value: float | None) -> str:
-    """``$12,500``, or 'unknown' when there is no amount."""
-    return "unknown" if value is None else f"${value:,.0f}"
+def money(value: float | None, currency: str | None = None) -> str:
+    """An amount in its currency (ISO code): ``$12,500``, ``€12,500``, ``12,500 CHF``; bare without one; 'unknown' when None.
+
+    Symbols come from labelled data (``knowledge/defaults/currencies.yaml``); a code without one prints after the number.
+    """
+    if value is None:
+        return "unknown"
+    from coachgen.knowledge.defaults import load
+
+    number = f"{abs(value):,.0f}"
+    sign = "-" if round(value) < 0 else ""
+    if not currency:
+        return sign + number
+    symbol = load("currencies")["print"].get(currency.upper())
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency.upper()}"
 
 
 def utc_now() -> str:

@@ -42,7 +42,8 @@ from coachgen.artifacts.common import (
     write_prose,
 )
 from coachgen.artifacts.drill import pick_objections, resolve_rubric, skill_module
-from coachgen.metrics import DEFAULT_STAGE_ORDER, conversion, period_of
+from coachgen.metrics import conversion, main_currency, period_of
+from coachgen.process import Process, is_open, knowledge_stages, resolve_process
 from coachgen.retrieval import library
 
 if TYPE_CHECKING:
@@ -67,7 +68,9 @@ LEAD_SKILLS = {
     "cycle time": "multithreading",
     "average deal size": "negotiation",
 }
-_EARLY, _MID, _PROPOSAL, _NEGOTIATION = ("prospecting", "engaging", "qualification", "discovery"), ("demo", "evaluation"), ("proposal",), ("negotiation",)
+#: Conversion measures by the call type of a stage (its stage record, a setting, or the generic vocabulary): no stage names here.
+_FUNNEL = {"discovery": "early conversion", "demo": "mid-funnel conversion", "evaluation": "mid-funnel conversion",
+           "proposal": "proposal conversion", "negotiation": "negotiation conversion"}
 
 
 class Evidence(BaseModel):
@@ -176,7 +179,7 @@ def _stage_group(rates: dict[str, float | None], stages: tuple[str, ...]) -> flo
     return statistics.mean(values) if values else None
 
 
-def _lead_evidence(rep_deals: list[dict[str, Any]], team_deals: list[dict[str, Any]]) -> list[Evidence]:
+def _lead_evidence(rep_deals: list[dict[str, Any]], team_deals: list[dict[str, Any]], process: Process) -> list[Evidence]:
     evidence = []
     rep_rates, team_rates = _closed_rates(rep_deals), _closed_rates(team_deals)
     closed_note = f" ({int(rep_rates['closed'])} closed deals vs the team's {int(team_rates['closed'])})"
@@ -186,13 +189,13 @@ def _lead_evidence(rep_deals: list[dict[str, Any]], team_deals: list[dict[str, A
             continue
         signal = _ratio_signal(mine, theirs, higher_is_better=measure != "cycle time")
         shown = (f"{mine:.0%} vs team {theirs:.0%}" if measure == "win rate" else f"{mine:.0f} days vs team {theirs:.0f}" if measure == "cycle time"
-                 else f"{money(mine)} vs team {money(theirs)}")
+                 else f"{money(mine, main_currency(team_deals))} vs team {money(theirs, main_currency(team_deals))}")
         evidence.append(Evidence(source="lead measure", skill=LEAD_SKILLS[measure], signal=signal, rep_value=round(mine, 4),
                                  team_value=round(theirs, 4), detail=f"{measure}: {shown}{closed_note}"))
     if len(rep_deals) >= 5:
-        mine_conv, team_conv = conversion(rep_deals, DEFAULT_STAGE_ORDER), conversion(team_deals, DEFAULT_STAGE_ORDER)
-        for measure, stages in (("early conversion", _EARLY), ("mid-funnel conversion", _MID),
-                                ("proposal conversion", _PROPOSAL), ("negotiation conversion", _NEGOTIATION)):
+        mine_conv, team_conv = conversion(rep_deals, process.order), conversion(team_deals, process.order)
+        for measure in dict.fromkeys(_FUNNEL.values()):
+            stages = tuple(s for s in process.order if _FUNNEL.get(process.call_type(s)) == measure)
             mine, theirs = _stage_group(mine_conv, stages), _stage_group(team_conv, stages)
             if mine is None or theirs is None:
                 continue
@@ -202,11 +205,11 @@ def _lead_evidence(rep_deals: list[dict[str, Any]], team_deals: list[dict[str, A
     return evidence
 
 
-def _activity(kb: "KnowledgeBase", rep_deals: list[dict[str, Any]], team_deals: list[dict[str, Any]], as_of: date) -> Evidence | None:
-    limit = kb.settings.activity_days
+def _activity(process: Process, rep_deals: list[dict[str, Any]], team_deals: list[dict[str, Any]], as_of: date) -> Evidence | None:
+    limit = process.activity.value
 
     def quiet_share(deals: list[dict[str, Any]]) -> float | None:
-        open_deals = [d for d in deals if d["status"] == "open"]
+        open_deals = [d for d in deals if is_open(d)]
         dated = [d for d in open_deals if d.get("last_activity")]
         if not dated:
             return None
@@ -338,8 +341,9 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
     pack = SourcePack()
     rep_deals = kb.records.deals(rep=rep)
     team_deals = _team_deals(kb, rep)
-    evidence = _drill_evidence(kb, rep, as_of) + _debrief_evidence(kb, rep) + _lead_evidence(rep_deals, team_deals)
-    activity = _activity(kb, rep_deals, team_deals, as_of)
+    process = resolve_process(kb.records.deals(), kb.settings, knowledge_stages(kb), as_of)
+    evidence = _drill_evidence(kb, rep, as_of) + _debrief_evidence(kb, rep) + _lead_evidence(rep_deals, team_deals, process)
+    activity = _activity(process, rep_deals, team_deals, as_of)
     focus, strengths, mixed = choose_focus(evidence)
     judged = [i for i in evidence if i.signal != "neutral"]
     how_to: list[str] = []

@@ -241,14 +241,14 @@ def _persona(kb: "KnowledgeBase", pick: Pick, difficulty: int) -> tuple[Persona,
     if deal is None:
         stages = {s.lower() for s in pick.hit.stages} if pick.hit is not None else set()
         open_deals = [d for d in kb.records.deals(status="open") if d["contacts"]]
-        fitting = [d for d in open_deals if d["stage"].lower() in stages] or open_deals
+        fitting = [d for d in open_deals if (d["stage"] or "").lower() in stages] or open_deals
         if fitting:
             seed = int(hashlib.sha256(pick.objection.encode()).hexdigest(), 16)
             deal = fitting[seed % len(fitting)]
     if deal is None:
         return Persona(name="the buyer", role="buyer"), "A prospect who has not been named.", None
     name, role = _contact(deal, pick.raised, difficulty >= 3)
-    situation = f"{deal['account']}, {deal['stage']} stage, {money(deal.get('amount'))}."
+    situation = f"{deal['account'] or deal.get('name') or deal['id']}, {deal['stage'] or 'unknown'} stage, {money(deal.get('amount'), deal.get('currency'))}."
     if pick.raised:
         situation += f" From the deal notes: \"{pick.raised}\""
     elif pick.deal is None:

@@ -30,11 +30,12 @@ class Contact(BaseModel):
 class DealFacts(BaseModel):
     id: str
     name: str | None
-    account: str
+    account: str | None
     rep: str | None
-    stage: str
+    stage: str | None
     status: str
     amount: float | None
+    currency: str | None = None
     close_date: str | None
     next_step: str | None
     last_activity: str | None
@@ -140,6 +141,6 @@ def deal_facts(record: dict[str, Any]) -> DealFacts:
     """The facts of a deal record, as artifacts show them."""
     return DealFacts(
         id=record["id"], name=record["name"], account=record["account"], rep=record["rep"], stage=record["stage"],
-        status=record["status"], amount=record["amount"], close_date=record["close_date"], next_step=record["next_step"],
+        status=record["status"], amount=record["amount"], currency=record.get("currency"), close_date=record["close_date"], next_step=record["next_step"],
         last_activity=record["last_activity"], contacts=_contacts(record["contacts"]),
     )

@@ -1,8 +1,9 @@
 """Pipeline reviews on lead measures (``coachgen pipeline``): per rep, or a team side by side.
 
-Every number comes from :mod:`coachgen.metrics`. The reading turns them into the lead measure a
-manager coaches from, and the questions are about deals, not the person, so it is safe to say a deal
-has a problem.
+Every number comes from :mod:`coachgen.metrics`, with the process facts (stage order, stuck-after
+days, activity window, coverage target) the team's own (:mod:`coachgen.process`); the review's notes say
+where each fact came from. The reading turns the numbers into the lead measure a manager coaches from,
+and the questions are about deals, not the person, so it is safe to say a deal has a problem.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from coachgen.artifacts.common import money
+from coachgen.artifacts.common import money as money_in
 from coachgen.errors import InputError, NotFoundError
-from coachgen.metrics import RepMetrics, rep_metrics
+from coachgen.metrics import RepMetrics, main_currency, rep_metrics
+from coachgen.process import Process, knowledge_stages, resolve_process, review_date
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -37,9 +39,11 @@ class PipelineReview(BaseModel):
     scope: str
     reps: list[RepReview]
     team: RepReview | None = None
+    notes: list[str] = Field(default_factory=list, description="Where the review date and each process fact came from; stages nobody recognises.")
 
 
-def _reading(m: RepMetrics) -> list[str]:
+def _reading(m: RepMetrics, process: Process) -> list[str]:
+    money = lambda value: money_in(value, m.currency)  # noqa: E731
     lines = []
     if m.quota_period is None:
         lines.append("Quota unknown: coverage and the pipeline needed cannot be computed; import the rep roster with a quota.")
@@ -54,7 +58,8 @@ def _reading(m: RepMetrics) -> list[str]:
     else:
         lines.append(f"At a {m.win_rate:.0%} win rate the {money(m.pipeline_in_period)} in {m.period} covers the remaining {money(m.remaining_quota)}.")
     if m.coverage is not None:
-        lines.append(f"Coverage {m.coverage:.1f}x (aim for 3x the remaining quota).")
+        lines.append(f"Coverage {m.coverage:.1f}x against a target of {process.coverage.value:.1f}x the remaining quota "
+                     f"({process.coverage.origin()}).")
     if m.stuck:
         lines.append(f"{len(m.stuck)} open deals are stuck, worth {money(sum(s.amount or 0 for s in m.stuck))}.")
     weakest = min(((step, rate) for step, rate in m.conversion.items() if rate is not None), key=lambda pair: pair[1], default=None)
@@ -65,23 +70,28 @@ def _reading(m: RepMetrics) -> list[str]:
         lines.append(f"Win rate {m.win_rate:.0%} against {m.previous['win_rate']:.0%} in {m.previous['period']} ({change:+.0%}).")
     if m.missing_amounts:
         lines.append(f"{m.missing_amounts} deals have no amount; they count as 0.")
+    if m.missing_from_export:
+        lines.append(f"{m.missing_from_export} deals are no longer in the latest export; they are left out of open pipeline.")
     return lines
 
 
-def _questions(m: RepMetrics, period_word: str) -> list[str]:
+def _questions(m: RepMetrics, period_word: str, process: Process) -> list[str]:
     questions = []
     for deal in m.stuck[:3]:
         questions.append(f"What would have to be true for {deal.account} to close this {period_word}? ({deal.reason})")
-        if deal.days_since_activity and deal.days_since_activity > 14:
+        if deal.days_since_activity and deal.days_since_activity > process.activity.value:
             questions.append(f"What has changed at {deal.account} since the last conversation, and who else there could we reach?")
     if m.pipeline_gap and m.pipeline_gap > 0:
         questions.append("Which accounts could produce the missing pipeline, and what first meeting would start each one?")
     return questions or ["Which deal are you least sure about, and what would make you sure?"]
 
 
-def _review(rep: str, deals: list[dict[str, Any]], quota: float | None, as_of: date, period: str, limits: dict[str, Any]) -> RepReview:
-    metrics = rep_metrics(rep, deals, quota, as_of, period, **limits)
-    return RepReview(rep=rep, metrics=metrics.as_dict(), reading=_reading(metrics), questions=_questions(metrics, period))
+def _review(rep: str, deals: list[dict[str, Any]], quota: float | None, as_of: date, period: str, process: Process,
+            currency: str | None) -> RepReview:
+    metrics = rep_metrics(rep, deals, quota, as_of, period, order=process.order, stuck_days=process.limits(),
+                          activity_days=process.activity.value, other_days=process.stuck_other.value,
+                          coverage_target=process.coverage.value, currency=currency)
+    return RepReview(rep=rep, metrics=metrics.as_dict(), reading=_reading(metrics, process), questions=_questions(metrics, period, process))
 
 
 def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = False, manager: str | None = None,
@@ -89,10 +99,19 @@ def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = Fa
     """A review of one rep, or of a manager's team (or everyone) with team totals."""
     if period not in ("quarter", "month"):
         raise InputError("--period must be quarter or month")
-    as_of = as_of or date.today()
-    limits = {"stuck_days": kb.settings.stuck_limits(), "activity_days": kb.settings.activity_days}
-    roster = {r["rep"]: r for r in kb.records.reps()}
     all_deals = kb.records.deals()
+    notes: list[str] = []
+    if as_of is None:
+        as_of, note = review_date(all_deals)
+        notes += [note] if note else []
+    process = resolve_process(all_deals, kb.settings, knowledge_stages(kb), as_of)
+    notes += process.notes()
+    currencies = {d["currency"] for d in all_deals if d.get("currency")}
+    if len(currencies) > 1:
+        notes.append(f"Amounts are in several currencies ({', '.join(sorted(currencies))}); sums add them as they are.")
+    currency = main_currency(all_deals) or (kb.settings.currency.upper() if kb.settings.currency else None)
+    limits = {"process": process, "currency": currency}
+    roster = {r["rep"]: r for r in kb.records.reps()}
     by_rep: dict[str, list[dict[str, Any]]] = {}
     for deal in all_deals:
         by_rep.setdefault(deal["rep"] or "unassigned", []).append(deal)
@@ -100,16 +119,18 @@ def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = Fa
         if rep not in by_rep and rep not in roster:
             raise NotFoundError(f"no rep '{rep}' in the deals or the roster; 'coachgen reps list' shows them")
         quota = roster.get(rep, {}).get("quota")
-        review = _review(rep, by_rep.get(rep, []), quota, as_of, period, limits)
-        return PipelineReview(as_of=as_of.isoformat(), period=review.metrics["period"], scope=rep, reps=[review])
+        review = _review(rep, by_rep.get(rep, []), quota, as_of, period, **limits)
+        return PipelineReview(as_of=as_of.isoformat(), period=review.metrics["period"], scope=rep, reps=[review], notes=notes)
     members = sorted(r for r, row in roster.items() if manager is None or (row["manager"] or "").lower() == manager.lower())
     if manager is None:
         members = sorted(set(members) | set(by_rep))
     if not members:
         raise NotFoundError(f"no reps report to '{manager}'; 'coachgen reps list' shows managers")
-    reviews = [_review(name, by_rep.get(name, []), roster.get(name, {}).get("quota"), as_of, period, limits) for name in members]
+    reviews = [_review(name, by_rep.get(name, []), roster.get(name, {}).get("quota"), as_of, period, **limits) for name in members]
     quotas = [roster.get(name, {}).get("quota") for name in members]
     team_quota = sum(q for q in quotas if q) if all(quotas) else None
     team_deals = [deal for name in members for deal in by_rep.get(name, [])]
-    totals = _review(f"team {manager}" if manager else "all reps", team_deals, team_quota, as_of, period, limits)
-    return PipelineReview(as_of=as_of.isoformat(), period=totals.metrics["period"], scope=manager or "all reps", reps=reviews, team=totals)
+    totals = _review(f"team {manager}" if manager else "all reps", team_deals, team_quota, as_of, period, **limits)
+    return PipelineReview(as_of=as_of.isoformat(), period=totals.metrics["period"], scope=manager or "all reps", reps=reviews, team=totals,
+                          notes=notes)
+

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli import (
+    accounts,
     agenda,
     coach,
     deals,
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.add_typer(kb.app, name="kb")
 app.add_typer(deals.app, name="deals")
 app.add_typer(reps.app, name="reps")
+app.add_typer(accounts.app, name="accounts")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(coach.app, name="coach")
 app.command("prep")(prep.prep)

@@ -16,7 +16,7 @@ def pipeline(
     ctx: typer.Context,
     rep: Optional[str] = typer.Argument(None, help="Rep name; with --team, the manager whose team to review (default: everyone)."),
     team: bool = typer.Option(False, "--team", help="Review a team side by side with totals."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Review date, YYYY-MM-DD (default: today)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Review date, YYYY-MM-DD (default: today, or the latest date in the data when that is over 30 days old)."),
     period: str = typer.Option("quarter", "--period", help="quarter or month."),
     fmt: str = typer.Option("md", "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli.common import open_kb, out, print_json
-from coachgen.cli.deals import MAP_HELP, import_records
+from coachgen.cli.deals import MAP_HELP, STRICT_HELP, import_records
 
 app = typer.Typer(help="Import and list the rep roster.", no_args_is_help=True)
 
@@ -16,11 +16,12 @@ app = typer.Typer(help="Import and list the rep roster.", no_args_is_help=True)
 @app.command("import")
 def import_reps(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="CSV or JSON roster: rep, manager, region, quota."),
+    file: Path = typer.Argument(..., help="CSV or JSON roster or team table: rep, manager, region, quota."),
     mapping: Optional[str] = typer.Option(None, "--map", help=MAP_HELP),
+    strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
 ) -> None:
-    """Import the rep roster (upserted by rep name)."""
-    import_records(ctx, file, "reps", mapping, None)
+    """Import the rep roster or team table (upserted by rep name; rows without a name are skipped and listed)."""
+    import_records(ctx, file, "reps", mapping, strict=strict)
 
 
 @app.command("list")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from coachgen.errors import InputError, SkippedFile
 from coachgen.fileio import expand_user
-from coachgen.ingest.crm import CrmTable, deal_documents, read_crm_table
+from coachgen.ingest.crm import CrmTable, ReadOptions, deal_documents, read_crm_table
 from coachgen.ingest.documents import KINDS, Document
 from coachgen.ingest.frontmatter import FrontMatter, load_yaml
 from coachgen.ingest.markdown import load_markdown
@@ -91,12 +91,12 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[str]]:
     return found, errors
 
 
-def read_text(path: Path, label: str, max_bytes: int) -> tuple[str, str]:
-    """The file's text and sha256; refuses files that are too large, binary, not UTF-8 or empty."""
+def read_text(path: Path, label: str, max_bytes: int, setting: str = "COACHGEN_MAX_FILE_BYTES") -> tuple[str, str]:
+    """The file's text and sha256; refuses files that are too large (over ``setting``), binary, not UTF-8 or empty."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise InputError(f"{label}: file is {size:,} bytes, over the {max_bytes:,}-byte limit (COACHGEN_MAX_FILE_BYTES)")
+            raise InputError(f"{label}: file is {size:,} bytes, over the {max_bytes:,}-byte limit ({setting})")
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{label}: cannot read file: {exc.strerror or exc}") from None
@@ -113,25 +113,30 @@ def read_text(path: Path, label: str, max_bytes: int) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class CrmOptions:
-    """How to read a CRM export: explicit column mapping, a preset, and the record kind."""
+    """How to read a CRM export: explicit column mapping, a preset, the record kind, and how to read values."""
 
     mapping: dict[str, str] = field(default_factory=dict)
     preset: str | None = None
     kind: str | None = None
+    read: ReadOptions = field(default_factory=ReadOptions)
 
 
-def load_file(file: SourceFile, max_bytes: int, crm: CrmOptions | None = None) -> LoadedFile:
-    """Parse one file into documents (and CRM rows); raises ``InputError`` naming the file."""
-    text, digest = read_text(file.path, file.source, max_bytes)
+def load_file(file: SourceFile, max_bytes: int, crm: CrmOptions | None = None, currency: str | None = None,
+              setting: str | None = None) -> LoadedFile:
+    """Parse one file into documents (and CRM rows); raises ``InputError`` naming the file.
+
+    ``currency`` is the configured currency of CRM amounts that name none; ``setting`` names the size cap in errors.
+    """
+    text, digest = read_text(file.path, file.source, max_bytes, setting or "COACHGEN_MAX_FILE_BYTES")
     suffix = file.path.suffix.lower()
     if crm is not None:
         if suffix not in CRM:
             raise InputError(f"{file.source}: a CRM export must be a .csv or .json file")
-        options = json.dumps([sorted(crm.mapping.items()), crm.preset, crm.kind])
+        options = json.dumps([sorted(crm.mapping.items()), crm.preset, crm.kind, repr(crm.read), currency])
         digest = hashlib.sha256(f"{digest}:{options}".encode()).hexdigest()
     loaded = LoadedFile(file, digest)
     try:
-        _load_into(loaded, text, suffix, crm)
+        _load_into(loaded, text, suffix, crm, currency)
     except SkippedFile as note:
         loaded.documents, loaded.skipped = [], str(note)
     return loaded
@@ -146,11 +151,15 @@ def _ours(data: object) -> bool:
     return isinstance(data, list) and any(isinstance(entry, dict) and {"objection", "response"} & set(entry) for entry in data)
 
 
-def _load_into(loaded: LoadedFile, text: str, suffix: str, crm: CrmOptions | None) -> None:
+def _load_into(loaded: LoadedFile, text: str, suffix: str, crm: CrmOptions | None, currency: str | None = None) -> None:
     file = loaded.file
     if suffix in CRM:
         crm = crm or CrmOptions()
-        loaded.crm = read_crm_table(file.source, text, suffix, crm.mapping, crm.preset, crm.kind)  # type: ignore[arg-type]
+        read = replace(crm.read, currency=crm.read.currency or currency)
+        loaded.crm = read_crm_table(file.source, text, suffix, crm.mapping, crm.preset, crm.kind, read)  # type: ignore[arg-type]
+        if loaded.crm.skipped or loaded.crm.unknown_stages:
+            loaded.warnings.append(f"{file.source}: {len(loaded.crm.skipped)} rows skipped, {len(loaded.crm.unknown_stages)} stages not recognised "
+                                   f"(first: {loaded.crm.problems(1)[0]})")
         loaded.documents.extend(deal_documents(loaded.crm, file.source) if loaded.crm.kind == "deals" else [])
     elif suffix in MARKDOWN:
         document, front = load_markdown(file.source, text)
