@@ -231,7 +231,7 @@ def resolve_process(deals: Sequence[dict[str, Any]], settings: "Settings | None"
     for stage in present:
         record = matched[stage]
         if record is not None and record.stuck_days:
-            stuck[stage] = Fact(record.stuck_days, "knowledge base", f"stage record '{record.text}'")
+            stuck[stage] = Fact(record.stuck_days, "knowledge base", "the stage's record")
         elif stage in limits:
             stuck[stage] = Fact(limits[stage], "settings", "COACHGEN_STUCK_DAYS")
         else:
