@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli.common import check_format, open_kb, parse_day
-from coachgen.cli.output import emit
+from coachgen.cli.output import check_target, emit
 from coachgen.cli.prep import FORMAT_HELP
 
 
@@ -24,6 +24,7 @@ def agenda(
     from coachgen.render import agenda_outline, render
 
     check_format(fmt)
+    check_target(output)
     day = parse_day(week, "--week")
     result = weekly_agenda(open_kb(ctx), team, day)
     emit(render(result, fmt, agenda_outline(result)), fmt, output)

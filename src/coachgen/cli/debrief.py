@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli.common import chat, check_format, fail, open_kb, out
-from coachgen.cli.output import emit, offer_coaching_log, print_messages
+from coachgen.cli.output import check_target, emit, offer_coaching_log, print_messages
 from coachgen.cli.prep import FORMAT_HELP
 
 
@@ -35,6 +35,7 @@ def debrief(
     if notes is not None and notes_file is not None:
         fail("give --notes or --notes-file, not both")
     check_format(fmt)
+    check_target(output)
     kb = open_kb(ctx)
     limit = kb.settings.max_file_bytes
     if answers is not None:

@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["emit", "offer_coaching_log", "print_messages"]
+__all__ = ["check_target", "emit", "offer_coaching_log", "print_messages"]
+
+
+def check_target(output: Path | None, option: str = "-o") -> None:
+    """Refuse an output path that cannot be written (a folder, under a file, empty) with one line, before any model call."""
+    if output is not None:
+        from coachgen.fileio import check_output
+
+        check_output(output, option)
 
 
 def emit(text: str, fmt: str, output: Path | None) -> None:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli.common import check_format, fail, open_kb, parse_day
-from coachgen.cli.output import emit
+from coachgen.cli.output import check_target, emit
 from coachgen.cli.prep import FORMAT_HELP
 
 
@@ -26,6 +26,7 @@ def pipeline(
     from coachgen.render import pipeline_outline, render
 
     check_format(fmt)
+    check_target(output)
     if rep is None and not team:
         fail("give a REP, or --team [MANAGER]")
     day = parse_day(as_of, "--as-of")

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli.common import chat, check_format, fail, open_kb, parse_day
-from coachgen.cli.output import emit, offer_coaching_log
+from coachgen.cli.output import check_target, emit, offer_coaching_log
 from coachgen.cli.prep import FORMAT_HELP
 
 
@@ -32,6 +32,8 @@ def train(
     from coachgen.render import render, train_outline
 
     check_format(fmt)
+    check_target(output)
+    check_target(ics, "--ics")
     day = parse_day(as_of, "--as-of")
     kb = open_kb(ctx)
     model = chat(ctx, kb)
