@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 from coachgen.errors import ConfigError
 from coachgen.fileio import expand_user
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "load_settings", "unknown_variables"]
 
 ENV_PREFIX = "COACHGEN_"
 CONFIG_FILE = "coachgen.toml"
@@ -117,6 +117,29 @@ def _default_home() -> Path:
     return Path(user_data_dir("coachgen", appauthor=False))
 
 
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per ``COACHGEN_*`` variable that is no setting, naming the closest real one (a typo is otherwise silent)."""
+    import difflib
+
+    environ = os.environ if environ is None else environ
+    known = [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+    warnings = []
+    for key in sorted(k for k in environ if k.upper().startswith(ENV_PREFIX) and k not in known):
+        close = difflib.get_close_matches(key.upper(), known, n=1, cutoff=0.6)
+        warnings.append(f"{key} is not a coachgen setting and is ignored" + (f"; did you mean {close[0]}?" if close else ""))
+    return warnings
+
+
+def _check_home(home: Path) -> None:
+    """Refuse a home that is a file or lies under one (``COACHGEN_HOME=/dev/null``) before anything opens it."""
+    folder = home
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        where = "is not a folder" if folder == home else f"lies under {folder}, which is not a folder"
+        raise ConfigError(f"coachgen home {home} {where}; set COACHGEN_HOME or --home to a folder coachgen may create")
+
+
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in Settings.model_fields:
@@ -133,7 +156,13 @@ def _from_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    return data.get("coachgen", data)
+    data = data.get("coachgen", data)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: 'coachgen' must be a table of settings ([coachgen])")
+    for key, value in data.items():
+        if isinstance(value, bool):  # TOML true/false would otherwise pass for the number 1 or 0
+            raise ConfigError(f"{path}: setting '{key}' is {str(value).lower()}, not a number or text")
+    return data
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -142,10 +171,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     flags = {key: value for key, value in overrides.items() if value is not None}
     env = _from_env(environ)
     home = expand_user(flags.get("home") or env.get("home") or _default_home())
+    _check_home(home)
     values = {**_from_file(home / CONFIG_FILE), **env, **flags, "home": home}
     try:
         return Settings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"setting '{field}': {first['msg']} (check COACHGEN_{field.upper()} or {CONFIG_FILE})") from None
+        origin = "the command's flag" if field in flags else f"COACHGEN_{field.upper()}" if field in env else str(home / CONFIG_FILE)
+        raise ConfigError(f"setting '{field}': {first['msg']} (check {origin})") from None

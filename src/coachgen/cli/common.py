@@ -56,10 +56,14 @@ def fail(message: str) -> None:
 
 
 def settings_from(ctx: typer.Context, **flags: Any) -> "Settings":
-    """Settings with the root ``--home`` and any command flags applied."""
-    from coachgen.settings import load_settings
+    """Settings with the root ``--home`` and any command flags applied; unknown ``COACHGEN_*`` variables warned about once."""
+    from coachgen.settings import load_settings, unknown_variables
 
     root = ctx.find_root().obj or {}
+    if isinstance(ctx.find_root().obj, dict) and not root.get("warned"):
+        root["warned"] = True
+        for warning in unknown_variables():
+            err().print(f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False)
     return load_settings(home=root.get("home"), **flags)
 
 

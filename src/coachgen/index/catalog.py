@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from coachgen.errors import IndexBusyError, SchemaVersionError
+from coachgen.errors import ConfigError, IndexBusyError, SchemaVersionError
 from coachgen.ingest.documents import Chunk, Document
 
 __all__ = ["SCHEMA_VERSION", "Catalog", "ChunkRow", "FileRow", "connect"]
@@ -51,8 +51,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open the coachgen database with the pragmas every caller needs."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)  # one thread at a time
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)  # one thread at a time
+        connection.execute("PRAGMA schema_version").fetchone()  # opening is lazy: fail here, not in the first query
+    except (OSError, sqlite3.OperationalError) as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" not in str(exc):
+            raise
+        raise ConfigError(f"{path}: cannot open the database ({getattr(exc, 'strerror', None) or exc}); "
+                          "check that COACHGEN_HOME is a folder you may write in") from None
     connection.row_factory = sqlite3.Row
     connection.execute("PRAGMA busy_timeout=30000")
     connection.execute("PRAGMA foreign_keys=ON")
