@@ -136,12 +136,20 @@ def heading_path(title: str, path: tuple[str, ...]) -> str:
 
 
 def chunk_document(document: Document, max_chars: int) -> list[Chunk]:
-    """Chunks of a document's body: one per non-empty section, split further when too long."""
+    """Chunks of a document's body: one per non-empty section, split further when too long.
+
+    A piece repeated under the same heading path (a pasted-twice section, a long run of one character)
+    is kept once: its id is a hash of both, and ids are unique.
+    """
     chunks: list[Chunk] = []
+    seen: set[str] = set()
     for section in split_sections(document.body):
         if not section.text:
             continue
         path = heading_path(document.title, section.path)
         for piece in _pieces(_BLANK_LINES.sub("\n\n", section.text), max_chars):
-            chunks.append(Chunk(chunk_id(document.key, path, piece), document.key, len(chunks), path, piece))
+            identity = chunk_id(document.key, path, piece)
+            if identity not in seen:
+                seen.add(identity)
+                chunks.append(Chunk(identity, document.key, len(chunks), path, piece))
     return chunks
