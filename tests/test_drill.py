@@ -101,7 +101,7 @@ def test_bad_choices_are_one_line_errors(kb):
 def test_without_an_ingested_rubric_the_bundled_default_is_used_and_said(kb):
     kb.remove("rubrics/objection-handling.yaml")
     rubric, notes = resolve_rubric(kb)
-    assert rubric.id == "objection-handling" and "bundled default" in notes[0]
+    assert rubric.id == "objection-handling" and "coachgen's default" in notes[0]
 
 
 def test_roleplay_scores_the_reps_words_and_stores_the_attempt(kb):

@@ -25,10 +25,11 @@ def _methodology_terms() -> set[str]:
     return {entry["element"].lower() for elements in data["methodologies"].values() for entry in elements}
 
 
-def _texts() -> list[str]:
+def _texts(*suffixes: str) -> list[str]:
     """The sample's content files (its README describes the folder and is not ingested)."""
+    suffixes = suffixes or (".md", ".yaml", ".csv")
     return [path.read_text(encoding="utf-8") for path in sorted(KNOWLEDGE.rglob("*"))
-            if path.is_file() and path.suffix in (".md", ".yaml", ".csv") and path.name != "README.md"]
+            if path.is_file() and path.suffix in suffixes and path.name != "README.md"]
 
 
 def _english_words() -> set[str]:
@@ -65,7 +66,7 @@ def sample_terms() -> set[str]:
             for name in re.findall(r"\(([^)]+)\)", owner):
                 terms.add(name.strip())
     methodology = _methodology_terms()
-    for text in texts:
+    for text in _texts(".md"):
         for heading in re.findall(r"^#{1,6}\s+(.+?)\s*$", text, re.MULTILINE):
             heading = heading.strip("# ").strip()
             if len(heading.split()) >= 2 and heading.lower() not in methodology:

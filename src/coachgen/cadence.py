@@ -1,7 +1,7 @@
 """Coaching cadence: hours per rep per month against the 3-hour target, who is under-coached, the trend.
 
 Teams whose managers coach about 3 hours per rep per month reach about 107% of target; this module
-keeps the count honest. Months are calendar months; a rep on the roster with no entries has 0 hours.
+keeps the count honest. Months are calendar months; a rep on the roster (or, with no roster, owning an open deal) with no entries has 0 hours.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ def cadence(records: "Records", month: date, manager: str | None = None) -> list
     for _ in range(TREND_MONTHS - 1):
         starts.insert(0, period_of(starts[0] - timedelta(days=1), "month").start)
     months = [_month_hours(records, start) for start in starts]
-    reps = sorted({r["rep"] for r in roster} | (set(months[-1]) if manager is None else set()))
+    # without a roster, the reps are those who own open deals: each still shows 0 hours rather than vanishing
+    owners = {d["rep"] for d in records.deals(status="open") if d["rep"]} if manager is None and not roster else set()
+    reps = sorted({r["rep"] for r in roster} | owners | (set(months[-1]) if manager is None else set()))
     result = []
     for rep in reps:
         current = months[-1].get(rep, {})

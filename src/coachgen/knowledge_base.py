@@ -30,10 +30,14 @@ from coachgen.index.vectors import VectorStore
 from coachgen.ingest.chunking import chunk_document
 from coachgen.ingest.crm import CrmTable
 from coachgen.ingest.documents import Chunk, Document
+from coachgen.knowledge.miners import MINER_VERSION, mine_document
+from coachgen.knowledge.records import KnowledgeRecord
+from coachgen.knowledge.store import KnowledgeStore, attach_chunks, ensure_schema, replace_records
 from coachgen.ingest.loader import (
     CrmOptions,
     LoadedFile,
     SourceFile,
+    assign_sources,
     discover,
     load_file,
 )
@@ -95,6 +99,7 @@ class _Pending:
     chunks: list[Chunk]
     metadata: dict[str, dict[str, Any]]
     old_ids: set[str]
+    records: list[KnowledgeRecord] = field(default_factory=list)
 
 
 class KnowledgeBase:
@@ -105,6 +110,8 @@ class KnowledgeBase:
         self.db = connect(settings.db_path)
         self.catalog = Catalog(self.db)
         self.records = Records(self.db)
+        ensure_schema(self.db)
+        self._knowledge: KnowledgeStore | None = None
         self._embedder = embedder
         self._vectors = vectors
         self._memo: dict[tuple[Any, ...], list[Any]] = {}
@@ -121,6 +128,13 @@ class KnowledgeBase:
         return handle
 
     # components ----------------------------------------------------------
+    @property
+    def knowledge(self) -> KnowledgeStore:
+        """The typed records mined from the knowledge base (objections, questions, stages...)."""
+        if self._knowledge is None:
+            self._knowledge = KnowledgeStore(self)
+        return self._knowledge
+
     @property
     def embedder(self) -> Embedder:
         """The configured embedder, loaded on first use and checked against the index."""
@@ -199,10 +213,17 @@ class KnowledgeBase:
         progress: Callable[[str, int, int], None] | None = None,
         on_wait: Progress | None = None,
         crm: CrmOptions | None = None,
+        follow_symlinks: bool = False,
+        on_embed: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
-        """Index the knowledge files and CRM exports under ``paths``; see :class:`IngestReport`."""
+        """Index the knowledge files and CRM exports under ``paths``; see :class:`IngestReport`.
+
+        Links out of a folder are left out (a note) unless ``follow_symlinks``. ``on_embed(done, total)``
+        follows the embedding of new chunks, batch by batch.
+        """
         report = IngestReport()
-        files, report.errors = discover(paths)
+        files, report.errors = discover(paths, follow_symlinks, report.notes)
+        files = assign_sources(files, [(row.source, row.path, row.root) for row in self.catalog.files()])
         expanded = [expand_user(path) for path in paths]
         roots = {path.resolve() for path in expanded if path.is_dir()}
         self.forget_searches()
@@ -215,9 +236,9 @@ class KnowledgeBase:
                 if item is not None:
                     pending.append(item)
                 if sum(len(p.chunks) for p in pending) >= _FLUSH_TEXTS:
-                    self._flush(pending, report)
+                    self._flush(pending, report, on_embed)
                     pending = []
-            self._flush(pending, report)
+            self._flush(pending, report, on_embed)
             if prune:
                 seen = {file.source for file in files}
                 for row in self.catalog.files():
@@ -225,6 +246,7 @@ class KnowledgeBase:
                         report.chunks_removed += self._remove(row.source)
                         report.files_removed += 1
             self._sweep()
+            self.catalog.set_meta("miner_version", MINER_VERSION)
         return report
 
     def _prepare(self, file: SourceFile, report: IngestReport, crm: CrmOptions | None) -> _Pending | None:
@@ -243,7 +265,7 @@ class KnowledgeBase:
                 report.chunks_removed += self._remove(file.source)
                 report.files_removed += 1
             return None
-        if known is not None and known.sha256 == loaded.sha256:
+        if known is not None and known.sha256 == loaded.sha256 and self.catalog.get_meta("miner_version") == MINER_VERSION:
             self.catalog.touch_file(FileRow(file.source, str(file.path), str(file.root), loaded.sha256, known.ingested_at))
             report.files_unchanged += 1
             report.chunks_unchanged += len(self.catalog.chunk_ids_of(file.source))
@@ -257,12 +279,15 @@ class KnowledgeBase:
     def _pending(self, loaded: LoadedFile) -> _Pending:
         chunks: list[Chunk] = []
         metadata: dict[str, dict[str, Any]] = {}
+        records: list[KnowledgeRecord] = []
         for document in loaded.documents:
             meta = chunk_metadata(document)
             for chunk in chunk_document(document, self.settings.chunk_chars):
                 chunks.append(chunk)
                 metadata[chunk.id] = meta
-        return _Pending(loaded, chunks, metadata, self.catalog.chunk_ids_of(loaded.file.source))
+            records.extend(mine_document(document))
+        attach_chunks(records, chunks)
+        return _Pending(loaded, chunks, metadata, self.catalog.chunk_ids_of(loaded.file.source), records)
 
     def index_documents(self, source: str, documents: list[Document], on_wait: Progress | None = None) -> IngestReport:
         """Index documents coachgen writes itself (deal logs), under ``source`` as if it were a file."""
@@ -275,26 +300,53 @@ class KnowledgeBase:
             self._sweep()
         return report
 
-    def _flush(self, pending: list[_Pending], report: IngestReport) -> None:
+    def _flush(self, pending: list[_Pending], report: IngestReport, on_embed: Callable[[int, int], None] | None = None) -> None:
         if not pending:
             return
-        fresh = [chunk for item in pending for chunk in item.chunks if chunk.id not in item.old_ids]
+        # one vector per id: two files may carry the same document (a deal in two exports)
+        fresh = list({chunk.id: chunk for item in pending for chunk in item.chunks if chunk.id not in item.old_ids}.values())
         if fresh:
-            embedder = self.embedder
-            already = self.vectors.existing([chunk.id for chunk in fresh])
-            todo = [chunk for chunk in fresh if chunk.id not in already]
             metadata = {chunk_id: meta for item in pending for chunk_id, meta in item.metadata.items()}
-            size = self.settings.embed_batch_size
-            for start in range(0, len(todo), size):
-                part = todo[start:start + size]
-                vectors = embedder.embed_batch([chunk.embedding_text() for chunk in part])
-                self.vectors.upsert([chunk.id for chunk in part], vectors, [metadata[chunk.id] for chunk in part])
-                report.chunks_embedded += len(part)
+            embedder = self._embed(fresh, metadata, report, on_embed)
             if self.catalog.get_meta("embedder") is None:
                 self.catalog.set_meta("embedder", embedder.name)
                 self.catalog.set_meta("collection", self.vectors.name)
         for item in pending:
             self._commit(item, report)
+
+    def _embed(self, fresh: list[Chunk], metadata: dict[str, dict[str, Any]], report: IngestReport,
+               on_embed: Callable[[int, int], None] | None) -> Embedder:
+        """Embed and store the vectors of chunks the store does not hold yet, shortest texts first (the least padding).
+
+        The first batch is embedded in a worker while the vector store opens: its start-up is seconds of
+        Python imports and the model runs outside the GIL, so the two overlap. Should the store already
+        hold some of that batch (after a crash), their vectors are dropped: one batch at most is wasted.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        embedder = self.embedder
+        texts = {chunk.id: chunk.embedding_text() for chunk in fresh}
+        ordered = sorted(fresh, key=lambda chunk: len(texts[chunk.id]))
+        size = self.settings.embed_batch_size
+        if on_embed:
+            on_embed(0, len(ordered))
+        with ThreadPoolExecutor(1) as worker:
+            ahead = worker.submit(embedder.embed_batch, [texts[chunk.id] for chunk in ordered[:size]])
+            already = self.vectors.existing(list(texts))
+            first = [(chunk, vector) for chunk, vector in zip(ordered[:size], ahead.result()) if chunk.id not in already]
+        rest = [chunk for chunk in ordered[size:] if chunk.id not in already]
+        total, done = len(first) + len(rest), 0
+        batches = [([chunk for chunk, _ in first], [vector for _, vector in first])] if first else []
+        for start in range(0, len(rest), size):
+            batches.append((rest[start:start + size], []))
+        for part, vectors in batches:
+            vectors = vectors or embedder.embed_batch([texts[chunk.id] for chunk in part])
+            self.vectors.upsert([chunk.id for chunk in part], vectors, [metadata[chunk.id] for chunk in part])
+            done += len(part)
+            report.chunks_embedded += len(part)
+            if on_embed:
+                on_embed(done, total)
+        return embedder
 
     def _commit(self, item: _Pending, report: IngestReport) -> None:
         file = item.loaded.file
@@ -302,8 +354,9 @@ class KnowledgeBase:
         new_ids = {chunk.id for chunk in item.chunks}
         with self.catalog.transaction():
             self.catalog.replace_file(row, item.loaded.documents, item.chunks)
+            replace_records(self.db, file.source, item.records)
             if item.loaded.crm is not None:
-                report.imports.append(self._import_table(item.loaded.crm, file.source, report))
+                report.imports.append(self._import_table(item.loaded.crm, file.source, report, item.loaded.replace_deals))
             self.records.forget_rubrics(file.source)
             rubric = item.loaded.rubric
             if rubric is not None:
@@ -317,15 +370,23 @@ class KnowledgeBase:
         report.chunks_unchanged += len(new_ids & item.old_ids)
         report.chunks_removed += len(removed)
 
-    def _import_table(self, table: CrmTable, source: str, report: IngestReport) -> dict[str, Any]:
-        """Upsert a CRM table's rows (inside the file's transaction); deals its export no longer holds are marked missing."""
+    def _import_table(self, table: CrmTable, source: str, report: IngestReport, replace: bool = False) -> dict[str, Any]:
+        """Upsert a CRM table's rows (inside the file's transaction); deals its export no longer holds are marked missing,
+        and with ``replace`` every open deal it does not hold is closed."""
         upsert = {"deals": self.records.upsert_deals, "reps": self.records.upsert_reps, "accounts": self.records.upsert_accounts}[table.kind]
         counts = upsert(table.rows, source)
-        missing = self.records.mark_missing(source, {row["id"] for row in table.rows}, date.today()) if table.kind == "deals" else []
+        present = {row["id"] for row in table.rows} if table.kind == "deals" else set()
+        missing = self.records.mark_missing(source, present, date.today()) if table.kind == "deals" else []
+        closed: list[str] = []
+        notes = list(table.notes)
+        if table.kind == "deals" and replace and table.skipped:  # a skipped row may be a deal that is still open
+            notes.append(f"--replace closed no deals: {len(table.skipped)} rows were skipped; fix them, then import again")
+        elif table.kind == "deals" and replace:
+            closed = self.records.close_missing(present, date.today())
         setattr(report, table.kind, getattr(report, table.kind) + len(table.rows))
         return {"source": source, "kind": table.kind, "rows": len(table.rows), "added": counts.added, "updated": counts.updated,
-                "unchanged": counts.unchanged, "skipped": len(table.skipped), "problems": table.problems(), "notes": list(table.notes),
-                "missing": missing, "currency": table.currency}
+                "unchanged": counts.unchanged, "skipped": len(table.skipped), "problems": table.problems(), "notes": notes,
+                "missing": missing, "closed": closed, "currency": table.currency}
 
     def _sweep(self) -> None:
         """Delete vectors that no catalog chunk refers to (left by a crash between writes)."""
@@ -337,6 +398,7 @@ class KnowledgeBase:
     # removal -------------------------------------------------------------
     def _remove(self, source: str) -> int:
         ids = self.catalog.remove_file(source)
+        replace_records(self.db, source, [])
         self.records.forget_rubrics(source)
         if ids:
             self.vectors.delete(sorted(ids))
@@ -366,12 +428,13 @@ class KnowledgeBase:
         return search(self, query, **options)
 
     def forget_searches(self) -> None:
-        """Drop remembered searches (every write through this handle does)."""
+        """Drop remembered searches and records (every write through this handle does)."""
         self._memo.clear()
+        self._knowledge = None
 
     def search_memo(self, query: str, **options: Any) -> list[Any]:
         """:meth:`search`, remembered for this handle's lifetime: for the fixed lookups artifacts repeat
-        for every deal (gap questions, stage criteria, content to send). Writes through this handle forget."""
+        for every deal (gap questions, stage criteria, content worth sending). Writes through this handle forget."""
         key = (query, *sorted(options.items()))
         if key not in self._memo:
             self._memo[key] = self.search(query, **options)

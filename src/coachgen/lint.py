@@ -95,9 +95,7 @@ def lint_paths(paths: list[Path], settings: Settings, today: date | None = None)
                 problems.append(Problem(file.source, "warning", f"rubric is missing field(s): {', '.join(missing)}"))
             continue
         first = loaded.documents[0]
-        missing = [name for name in ("owner", "reviewed") if getattr(first, name) is None]
-        if loaded.front is not None and loaded.front.kind is None:
-            missing.insert(0, "kind")
+        missing = [name for name in ("owner", "reviewed") if getattr(first, name) is None]  # 'kind' is optional: records are mined
         if missing:
             problems.append(Problem(file.source, "warning", f"missing front matter field(s): {', '.join(missing)}"))
         if first.expires and first.expires < today:

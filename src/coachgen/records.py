@@ -1,4 +1,12 @@
-"""Structured records in SQLite: deals, reps and accounts imported from CRM exports, and what coachgen logs."""
+"""Structured records in SQLite: deals, reps and accounts imported from CRM exports, and what coachgen logs.
+
+Every CRM column is untrusted text (an export can carry anything a person typed, or a payload). The
+readers (:meth:`Records.deal`, :meth:`Records.deals`, :meth:`Records.reps`, :meth:`Records.accounts`,
+:meth:`Records.coaching`, :meth:`Records.log`, :meth:`Records.notes`) return every text value
+neutralised (:mod:`coachgen.untrusted`): one-line columns with :func:`neutralise_line`, notes and
+contacts with :func:`neutralise`. What is stored stays as imported; only a backup reads it raw
+(``raw=True``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from coachgen.errors import NotFoundError
-from coachgen.untrusted import neutralise
+from coachgen.untrusted import neutralise, neutralise_line
 
 __all__ = ["ACCOUNT_COLUMNS", "ATTEMPT_COLUMNS", "DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records", "deal_label"]
 
@@ -65,6 +73,16 @@ def _stored(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+#: Columns whose line breaks mean something (a list of contacts, paragraphs of notes); every other column is one line.
+_MULTILINE = frozenset({"notes", "contacts", "text", "note"})
+
+
+def _neutral(row: sqlite3.Row) -> dict[str, Any]:
+    """A stored row as artifacts may see it: every text value neutralised."""
+    return {key: (neutralise(value) if key in _MULTILINE else neutralise_line(value)) if isinstance(value, str) else value
+            for key, value in zip(row.keys(), row)}
+
+
 class Records:
     """Deals and reps, upserted by id or name."""
 
@@ -109,6 +127,18 @@ class Records:
         self.db.executemany("UPDATE deals SET missing_since = ? WHERE id = ? AND missing_since IS NULL", [(day.isoformat(), i) for i in gone])
         return gone
 
+    def close_missing(self, present: set[str], day: date) -> list[str]:
+        """Close every open deal that ``present`` (the ids of a whole new export) does not hold; their ids.
+
+        Their status becomes ``closed`` (gone from the CRM, outcome unknown: neither won nor lost) and
+        ``missing_since`` is set; stage, notes and plans stay, and a later import that holds the deal
+        reopens it (call inside the import's transaction).
+        """
+        gone = [row["id"] for row in self.db.execute("SELECT id FROM deals WHERE status = 'open' ORDER BY id") if row["id"] not in present]
+        self.db.executemany("UPDATE deals SET status = 'closed', missing_since = coalesce(missing_since, ?) WHERE id = ?",
+                            [(day.isoformat(), i) for i in gone])
+        return gone
+
     def upsert_reps(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
         """Insert or update reps by name (call inside a transaction)."""
         return self._upsert("reps", "rep", REP_COLUMNS, rows, source)
@@ -119,39 +149,52 @@ class Records:
         rows = [{**row, "account": known.get(row["account"].casefold(), row["account"])} for row in rows]
         return self._upsert("accounts", "account", ACCOUNT_COLUMNS, rows, source)
 
-    def accounts(self) -> list[dict[str, Any]]:
-        """Every imported account."""
-        return [dict(row) for row in self.db.execute("SELECT * FROM accounts ORDER BY account")]
+    def accounts(self, *, raw: bool = False) -> list[dict[str, Any]]:
+        """Every imported account, neutralised unless ``raw``."""
+        return self._select("accounts", [], [], raw)
 
     def account(self, name: str) -> dict[str, Any] | None:
-        """One account by name (without case), or None."""
+        """One account by name (without case), neutralised, or None."""
         row = self.db.execute("SELECT * FROM accounts WHERE account = ?", (name,)).fetchone()
-        return dict(row) if row else None
+        return _neutral(row) if row else None
 
-    def deals(self, rep: str | None = None, status: str | None = None, stage: str | None = None) -> list[dict[str, Any]]:
-        """Deals, optionally for one rep, status (open/won/lost) or stage."""
+    def _select(self, table: str, clauses: list[str], args: list[Any], raw: bool) -> list[dict[str, Any]]:
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.db.execute(f"SELECT * FROM {table} {where} ORDER BY {'id' if table == 'deals' else table[:-1]}", args)
+        return [dict(row) if raw else _neutral(row) for row in rows]
+
+    def deals(self, rep: str | None = None, status: str | None = None, stage: str | None = None, *, raw: bool = False) -> list[dict[str, Any]]:
+        """Deals, optionally for one rep, status (open/won/lost, or closed: gone from an export imported with --replace) or stage.
+
+        Neutralised unless ``raw`` (backups only); rep and stage match without case, as stored or as the readers show them.
+        """
         clauses, args = [], []
         for column, value in (("rep", rep), ("status", status), ("stage", stage)):
             if value:
                 clauses.append(f"lower({column}) = lower(?)")
                 args.append(value)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        return [dict(row) for row in self.db.execute(f"SELECT * FROM deals {where} ORDER BY id", args)]
+        found = self._select("deals", clauses, args, raw)
+        if found or raw or not (rep or stage):
+            return found
+        wanted = {column: value.casefold() for column, value in (("rep", rep), ("stage", stage)) if value}
+        return [deal for deal in self.deals(status=status) if all((deal[c] or "").casefold() == v for c, v in wanted.items())]
 
-    def deal(self, deal_id: str) -> dict[str, Any]:
-        """One deal by id."""
+    def deal(self, deal_id: str, *, raw: bool = False) -> dict[str, Any]:
+        """One deal by id (as stored, or as the readers show it), neutralised unless ``raw``."""
         row = self.db.execute("SELECT * FROM deals WHERE id = ?", (deal_id,)).fetchone()
         if row is None:
+            row = next((r for r in self.db.execute("SELECT * FROM deals ORDER BY id") if neutralise_line(r["id"]) == deal_id), None)
+        if row is None:
             raise NotFoundError(f"no deal with id '{deal_id}'; 'coachgen deals list' shows the imported deals")
-        return dict(row)
+        return dict(row) if raw else _neutral(row)
 
-    def reps(self) -> list[dict[str, Any]]:
-        """Every rep on the roster."""
-        return [dict(row) for row in self.db.execute("SELECT * FROM reps ORDER BY rep")]
+    def reps(self, *, raw: bool = False) -> list[dict[str, Any]]:
+        """Every rep on the roster, neutralised unless ``raw`` (backups only)."""
+        return self._select("reps", [], [], raw)
 
     def rep_name(self, name: str) -> str:
-        """The rep as the roster or the deals spell it (matched without case); ``NotFoundError`` if unknown."""
-        known = {r["rep"] for r in self.reps()} | {row["rep"] for row in self.db.execute("SELECT DISTINCT rep FROM deals WHERE rep IS NOT NULL")}
+        """The rep as the roster or the deals show it (matched without case); ``NotFoundError`` if unknown."""
+        known = {r["rep"] for r in self.reps()} | {neutralise_line(row["rep"]) for row in self.db.execute("SELECT DISTINCT rep FROM deals WHERE rep IS NOT NULL")}
         match = next((rep for rep in sorted(known) if rep.lower() == name.strip().lower()), None)
         if match is None:
             raise NotFoundError(f"no rep '{name}' on the roster or the deals; 'coachgen reps list' shows them")
@@ -203,18 +246,18 @@ class Records:
         self.db.execute("INSERT INTO deal_log(deal_id, created_at, kind, text) VALUES (?, ?, ?, ?)", (deal_id, created_at, kind, text))
         return True
 
-    def log(self, deal_id: str) -> list[dict[str, Any]]:
-        """A deal's appended notes, oldest first."""
+    def log(self, deal_id: str, *, raw: bool = False) -> list[dict[str, Any]]:
+        """A deal's appended notes, oldest first, neutralised unless ``raw``."""
         rows = self.db.execute("SELECT created_at, kind, text FROM deal_log WHERE deal_id = ? ORDER BY created_at, rowid", (deal_id,))
-        return [dict(row) for row in rows]
+        return [dict(row) if raw else _neutral(row) for row in rows]
 
     def notes(self, deal_id: str) -> str:
         """The CRM notes of a deal followed by everything appended since (call notes, debrief answers), neutralised.
 
         Notes are untrusted text: instruction-like sentences, HTML and links are removed (:mod:`coachgen.untrusted`).
         """
-        deal = self.deal(deal_id)
-        entries = [f"{e['created_at'][:10]} ({e['kind']}): {e['text']}" for e in self.log(deal_id)]
+        deal = self.deal(deal_id, raw=True)
+        entries = [f"{e['created_at'][:10]} ({e['kind']}): {e['text']}" for e in self.log(deal["id"], raw=True)]
         return neutralise("\n".join([deal["notes"] or "", *entries]).strip())
 
     def log_coaching(self, rep: str, day: str, minutes: int, kind: str, note: str | None = None) -> None:
@@ -222,9 +265,9 @@ class Records:
         self.db.execute("INSERT INTO coaching_log(rep, day, minutes, type, note) VALUES (?, ?, ?, ?, ?)", (rep, day, minutes, kind, note))
 
     def coaching(self, start: str, end: str) -> list[dict[str, Any]]:
-        """Coaching entries with ``start <= day <= end`` (ISO dates)."""
+        """Coaching entries with ``start <= day <= end`` (ISO dates), neutralised."""
         rows = self.db.execute("SELECT * FROM coaching_log WHERE day BETWEEN ? AND ? ORDER BY day, rowid", (start, end))
-        return [dict(row) for row in rows]
+        return [_neutral(row) for row in rows]
 
     def save_debrief(self, deal_id: str, created_at: str, debrief_json: str) -> None:
         """Keep a generated debrief (the weekly agenda reads the skills it names)."""

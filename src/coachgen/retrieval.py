@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 from coachgen.errors import InputError
 from coachgen.index.catalog import ChunkRow, fts_query
 from coachgen.index.vectors import chroma_where
-from coachgen.untrusted import neutralise
+from coachgen.untrusted import neutralise, neutralise_line
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
 
-__all__ = ["Filters", "Hit", "library", "search", "search_many"]
+__all__ = ["Filters", "Hit", "hit_for_chunk", "library", "search", "search_many"]
 
 CANDIDATES = 100
 LEXICAL_CANDIDATES = 50
@@ -181,17 +181,23 @@ def search(
 
 
 def _hit(row: ChunkRow, score: float, today: date, settings: Any) -> Hit:
-    """A catalog row as a hit; its text is neutralised (see :mod:`coachgen.untrusted`) before any prompt or artifact sees it."""
+    """A catalog row as a hit; its text, headings, title and file name are neutralised (see :mod:`coachgen.untrusted`) before any prompt or artifact sees them."""
     allowed = settings.allowed_domains()
     return Hit(
-        id=row.id, source=row.source, section=neutralise(row.section, allowed), score=round(score, 6), text=neutralise(row.text, allowed),
-        kind=row.kind, title=neutralise(row.title, allowed), doc_key=row.doc_key,
+        id=row.id, source=neutralise_line(row.source, allowed), section=neutralise_line(row.section, allowed), score=round(score, 6), text=neutralise(row.text, allowed),
+        kind=row.kind, title=neutralise_line(row.title, allowed), doc_key=row.doc_key,
         reviewed=row.reviewed.isoformat() if row.reviewed else None,
         expires=row.expires.isoformat() if row.expires else None,
         stale=_is_stale(row, today, settings.review_every_days), deal_id=row.meta.get("deal_id"),
         rep=row.meta.get("rep"), tags=list(row.meta.get("tags", [])), stages=list(row.meta.get("stages", [])),
         skills=list(row.meta.get("skills", [])),
     )
+
+
+def hit_for_chunk(kb: "KnowledgeBase", chunk_id: str, today: date | None = None) -> Hit | None:
+    """One indexed chunk as a citable hit (score 1), or None when it is gone."""
+    row = kb.catalog.chunks_by_id([chunk_id]).get(chunk_id)
+    return _hit(row, 1.0, today or date.today(), kb.settings) if row is not None else None
 
 
 def library(kb: "KnowledgeBase", kind: str, today: date | None = None) -> list[Hit]:

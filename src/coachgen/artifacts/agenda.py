@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from coachgen.artifacts.common import SourcePack, SourceRef, money
-from coachgen.artifacts.grounding import matched_objections
+from coachgen.artifacts.grounding import cite, matched_objections, module_for_text
 from coachgen.errors import NotFoundError
 from coachgen.metrics import main_currency, rep_metrics, stuck_deals
 from coachgen.process import knowledge_stages, resolve_process
@@ -56,10 +56,10 @@ def _skill(kb: "KnowledgeBase", deals: list[dict[str, Any]], week: date, pack: S
             named[skill["module"]["text"]] += 1
     if named:
         module, count = named.most_common(1)[0]
-        hits = kb.search_memo(module, k=1, filters=Filters(kind=("training",)))
+        record = next((m for m in kb.knowledge.modules() if m.text == module), None)
         return AgendaBlock(title="Skill drill", minutes=BLOCK_MINUTES["Skill drill"],
                            lines=[f"{module}: named in {count} debrief(s) in the last {NEWS_DAYS} days."],
-                           sources=[pack.add(hit) for hit in hits])
+                           sources=cite(kb, record, pack) if record is not None else [])
     raised: Counter = Counter()
     for deal in deals:
         if deal["status"] == "open" and deal["notes"]:
@@ -68,10 +68,11 @@ def _skill(kb: "KnowledgeBase", deals: list[dict[str, Any]], week: date, pack: S
     if not raised:
         return AgendaBlock(title="Skill drill", minutes=BLOCK_MINUTES["Skill drill"], lines=["No debriefs or objections yet: pick a recent call to replay."])
     objection, count = raised.most_common(1)[0]
-    hits = kb.search_memo(objection, k=1, filters=Filters(kind=("training",)))
+    module = module_for_text(kb, objection)
     line = f"Handling \"{objection}\" (raised in {count} open deal(s)): drill it in pairs"
     return AgendaBlock(title="Skill drill", minutes=BLOCK_MINUTES["Skill drill"],
-                       lines=[line + (f" with {hits[0].title}." if hits else ".")], sources=[pack.add(hit) for hit in hits])
+                       lines=[line + (f" with {module.text}." if module is not None else ".")],
+                       sources=cite(kb, module, pack) if module is not None else [])
 
 
 def weekly_agenda(kb: "KnowledgeBase", manager: str | None = None, week: date | None = None) -> TeamAgenda:

@@ -8,6 +8,8 @@ OpenAI-compatible endpoint serves requests concurrently, the in-process llama.cp
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -17,7 +19,7 @@ from typing import Any, Callable
 
 from coachgen.errors import CoachgenError
 
-__all__ = ["PREPARE_THREADS", "BatchItem", "plan_many"]
+__all__ = ["PREPARE_THREADS", "BatchItem", "plan_file_name", "plan_many"]
 
 PREPARE_THREADS = 2  # retrieval is CPU work: one thread per core
 
@@ -30,6 +32,15 @@ class BatchItem:
     path: Path | None
     error: str | None
     seconds: float
+
+
+def plan_file_name(deal_id: str, fmt: str) -> str:
+    """The file a batch writes a deal's plan to: the id when it is a plain file name, else its letters, digits, dots
+    and dashes with a hash of the id (a CRM id is untrusted: ``../x`` or ``a/b`` must not leave the folder)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", deal_id).strip("._")[:80]
+    if stem != deal_id or not stem:
+        stem = f"{stem or 'deal'}-{hashlib.sha256(deal_id.encode()).hexdigest()[:8]}"
+    return f"{stem}.{fmt}"
 
 
 def plan_many(
@@ -67,14 +78,14 @@ def plan_many(
                 local.kb, local.prompts = preparers.pop(), PromptLibrary(kb.settings)
         return prepare_call(local.kb, local.prompts, deal_id, call_type)
 
-    def generate(prepared: Any) -> BatchItem:
+    def generate(deal_id: str, prepared: Any) -> BatchItem:
         plan = build_call_plan(prepared, model, label)
-        path = out_dir / f"{plan.deal.id}.{fmt}"
+        path = out_dir / plan_file_name(deal_id, fmt)
         with atomic_writer(path) as handle:
             handle.write(render(plan, fmt, plan_outline(plan)))
         with lock:
-            writer.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
-        return BatchItem(plan.deal.id, path, None, time.perf_counter() - started[plan.deal.id])
+            writer.records.save_plan(deal_id, plan.header.generated_at, plan.model_dump_json())
+        return BatchItem(deal_id, path, None, time.perf_counter() - started[deal_id])
 
     def failure(deal_id: str, exc: BaseException) -> BatchItem:
         message = str(exc) if isinstance(exc, CoachgenError) else f"{type(exc).__name__}: {exc}"
@@ -95,7 +106,7 @@ def plan_many(
             if future.exception() is not None:
                 finish(failure(deal_id, future.exception()))
             else:
-                generated_futures[gen_pool.submit(generate, future.result())] = deal_id
+                generated_futures[gen_pool.submit(generate, deal_id, future.result())] = deal_id
         for future in as_completed(generated_futures):
             deal_id = generated_futures[future]
             finish(failure(deal_id, future.exception()) if future.exception() is not None else future.result())

@@ -1,7 +1,7 @@
 """The pre-call plan (``coachgen prep``): grounded facts from code, connecting prose from the model.
 
 Deal facts come from the records; MEDDPICC status from what the notes establish; gap questions,
-discovery questions, objection responses and content to send are lines of the team's own
+discovery questions, objection responses and content worth sending are lines of the team's own
 documents, found by retrieval and cited. The model writes the objective, outcomes, agenda,
 scenarios and value story; its citations and names are checked, and when it fails the plan is
 still produced from the grounded parts, with a note.
@@ -31,14 +31,15 @@ from coachgen.artifacts.grounding import (
     Contact,
     DealFacts,
     ObjectionPlan,
-    bullets,
     deal_facts,
     first_sentence,
+    cite,
     gap_question,
     matched_objections,
     plain,
-    section_hit,
 )
+from coachgen.knowledge.defaults import load
+from coachgen.knowledge.profile import missing_note
 from coachgen.artifacts.meddpicc import assess
 from coachgen.errors import InputError
 from coachgen.retrieval import Filters, search
@@ -50,12 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["CALL_TYPES", "CallPlan", "PlanDraft", "PreparedCall", "build_call_plan", "plan_call", "prepare_call"]
 
 CALL_TYPES = ("discovery", "demo", "evaluation", "proposal", "negotiation", "check-in")
-ROLE_CARES = {
-    "cfo": "payback period, budget cycle and risk", "vp finance": "payback period and team capacity",
-    "controller": "days to close the books and audit findings", "ap": "hours spent chasing approvals and duplicates",
-    "it": "security review, SSO and ERP integration", "ciso": "security review and data residency",
-    "procurement": "price, terms and vendor risk", "legal": "contract terms and data protection",
-}
 
 
 class Attendee(BaseModel):
@@ -79,7 +74,7 @@ class Scenario(BaseModel):
 
 
 class ValueStory(BaseModel):
-    why_us: str = Field(max_length=400, description="Why we are in business.")
+    why_us: str = Field(max_length=400, description="Why buyers choose us, from the team's value drivers.")
     their_need: str = Field(max_length=400, description="The buyer's need, in their words.")
     how_we_solve: str = Field(max_length=400, description="How we meet that need.")
     sources: list[int] = Field(description="Numbers of the sources this stands on.")
@@ -133,46 +128,42 @@ class PreparedCall(Prepared):
 
 
 def _cares(role: str) -> str:
-    lowered = role.lower()
-    for key, cares in ROLE_CARES.items():
-        if re.search(rf"\b{re.escape(key)}\b", lowered):
-            return cares
-    return "how this affects their own work"
+    data = load("personas")
+    words = set(re.findall(r"[a-z]+", role.lower()))
+    return next((entry["cares"] for entry in data["cares"] if words & set(entry["roles"])), data["default_cares"])
 
 
 def _stance(name: str, notes: str) -> str:
-    first = name.split()[0]
-    mentions = [s for s in re.split(r"(?<=[.!?])\s+|\n", notes) if first in s]
+    first = name.split()[0] if name.split() else name
+    mentions = [s for s in re.split(r"(?<=[.!?])\s+|\n", notes) if first and first in s]
     text = " ".join(mentions).lower()
     if not mentions:
         return "unknown"
-    if re.search(r"champion|preferred|confirmed|agreed|liked|verbal|sponsor", text):
-        return "supporter"
-    if re.search(r"worried|concern|never|doubt|won't|can't|too high|not a good time|think about", text):
-        return "skeptical"
+    cues = load("personas")["stance"]
+    for stance in ("supporter", "skeptical"):
+        if any(re.search(rf"\b{re.escape(cue)}", text) for cue in cues[stance]):
+            return stance
     return "neutral"
 
 
 def _discovery_questions(kb: "KnowledgeBase", roles: list[str], stage: str, pack: SourcePack) -> list[CitedText]:
+    """Up to five of the team's questions: for the people in the room first, then for the stage, then any."""
+    store = kb.knowledge
+    ranked = [q for role in roles for q in store.questions(persona=role)]
+    ranked += [q for q in store.questions() if stage.lower() in (s.lower() for s in q.stages) or stage.lower() in q.topic.lower()]
+    ranked += [q for q in store.questions() if q.element is None]
     questions: list[CitedText] = []
-    topics = [f"Questions for the {role}" for role in roles] + [f"{stage} questions", "Pain and its cost", "Decision and paper process"]
-    for topic in topics:
-        hits = kb.search_memo(topic, k=1, per_doc=1, filters=Filters(kind=("discovery",)))
-        for hit in hits:
-            for line in bullets(hit.text, question_only=True)[:2]:
-                if len(questions) < 5 and all(line != q.text for q in questions):
-                    questions.append(CitedText(text=line, sources=[pack.add(hit)]))
-    return questions[:5]
+    for record in ranked:
+        if len(questions) < 5 and all(record.text != q.text for q in questions):
+            questions.append(CitedText(text=record.text, sources=cite(kb, record, pack)))
+    return questions
 
 
 def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: SourcePack) -> PlanDraft:
-    """Objective, outcomes and agenda from the stage's exit criteria in the sales process."""
-    stage_hit = section_hit(kb, f"{deal.stage} stage exit criteria", "playbook", deal.stage)
-    exit_line = None
-    if stage_hit is not None:
-        match = re.search(r"Exit criteria:\s*(.+)", stage_hit.text)
-        exit_line = first_sentence(match.group(1)).strip().rstrip(".") if match else None
-    cited = [pack.add(stage_hit)] if stage_hit is not None else list(sorted(pack.numbers()))[:1]
+    """Objective, outcomes and agenda from the stage's exit criteria in the team's sales process."""
+    stage = kb.knowledge.stage(deal.stage)
+    exit_line = first_sentence(stage.exit_criteria[0]).strip().rstrip(".") if stage is not None and stage.exit_criteria else None
+    cited = (cite(kb, stage, pack) if stage is not None else []) or list(sorted(pack.numbers()))[:1]
     objective = f"The buyer commits to this exit criterion: {exit_line}." if exit_line else "The buyer commits to a dated next step they own."
     return PlanDraft(
         objective=objective[:200],
@@ -189,27 +180,52 @@ def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: Sour
     )
 
 
-def _scenarios(objections: list[ObjectionPlan], pack: SourcePack, kb: "KnowledgeBase") -> list[Scenario]:
-    """If they say the objection the notes raised, do what the library's response says."""
+def _scenarios(kb: "KnowledgeBase", objections: list[ObjectionPlan], stage: str, pack: SourcePack) -> list[Scenario]:
+    """If they say the objection the notes raised, do what the team's response says; else the objections of this stage."""
     scenarios = [Scenario(if_they_say=o.objection, then_do=first_sentence(o.response.text)[:320], sources=o.response.sources)
                  for o in objections[:3]]
     if scenarios:
         return scenarios
-    hits = kb.search_memo("We need to think about it", k=1, filters=Filters(kind=("objection",)))
-    return [Scenario(if_they_say=plain(h.section.rsplit(" > ", 1)[-1]), then_do=first_sentence(h.text.split("**Response:**", 1)[-1]),
-                     sources=[pack.add(h)]) for h in hits]
+    staged = [o for o in kb.knowledge.objections() if stage.lower() in (s.lower() for s in o.stages)] or kb.knowledge.objections()
+    return [Scenario(if_they_say=o.text[:240], then_do=first_sentence(plain(o.response))[:320], sources=cite(kb, o, pack))
+            for o in staged[:2] if o.response]
 
 
 def _value_story(kb: "KnowledgeBase", pain: str | None, pack: SourcePack) -> ValueStory:
-    """Why we are in business and how we solve it from the product doc; their need from the notes."""
-    why_hit = section_hit(kb, "why we are in business", "product", "Why we are in business")
-    what_hit = section_hit(kb, "what the product does", "product", "What it does")
+    """Why buyers buy from the team's value drivers and customer proof; their need from the notes."""
+    drivers = kb.knowledge.value_drivers()
+    proof = kb.knowledge.proof_points()
+    why = drivers[0] if drivers else None
+    how = drivers[1:3] or proof[:1]
+    how_text = " ".join(first_sentence(r.text if not getattr(r, "result", "") else f"{r.text}: {r.result}") for r in how)
     return ValueStory(
-        why_us=first_sentence(why_hit.text)[:400] if why_hit else "",
+        why_us=(first_sentence(why.detail or why.text) if why else "")[:400],
         their_need=(pain or "Not yet established in the notes: find it on this call.")[:400],
-        how_we_solve=" ".join(bullets(what_hit.text)[:2])[:400] if what_hit else "",
-        sources=[pack.add(hit) for hit in (why_hit, what_hit) if hit is not None],
+        how_we_solve=how_text[:400],
+        sources=[n for record in ([why] if why else []) + list(how) for n in cite(kb, record, pack)],
     )
+
+
+def _missing(kb: "KnowledgeBase", stage: str, stage_record: Any, meddpicc: list[MeddpiccItem], questions: list[CitedText],
+             content: list[CitedText], value_story: ValueStory) -> list[str]:
+    """A note for each part of the plan the knowledge base had nothing for."""
+    store = kb.knowledge
+    notes = []
+    if not store.stages():
+        notes.append(missing_note("stage", "the objective is not tied to a stage's exit criteria"))
+    elif stage_record is None:
+        notes.append(f"The stage '{stage}' is not among the sales process stages of the knowledge base, so the objective is not tied to its exit criteria.")
+    if any(item.status != "known" and item.question is None for item in meddpicc):
+        notes.append(missing_note("gap_question", "the open qualification elements have no question to close them"))
+    if not questions:
+        notes.append(missing_note("discovery_question", "the plan lists no discovery questions"))
+    if not store.objections():
+        notes.append(missing_note("objection", "objections in the notes are not matched to a response"))
+    if not content:
+        notes.append(missing_note("content_item", "the plan suggests no content worth sending"))
+    if not value_story.sources:
+        notes.append(missing_note("value_driver", "the value story has only the buyer's need"))
+    return notes
 
 
 def prepare_call(
@@ -224,42 +240,43 @@ def prepare_call(
     if call_type is not None and call_type not in CALL_TYPES:
         raise InputError(f"--call-type '{call_type}' is not one of {', '.join(CALL_TYPES)}")
     stage = record["stage"] or ""
-    if call_type is None:  # the settings' call type for the stage, else the generic stage vocabulary's
+    stage_record = kb.knowledge.stage(stage) if stage else None
+    if call_type is None:  # the stage record's call type, else the settings', else the generic stage vocabulary's
         from coachgen.process import call_type_for
 
-        call_type = call_type_for(stage, kb.settings).value
+        call_type = call_type_for(stage, kb.settings, [stage_record] if stage_record is not None else []).value
         call_type = call_type if call_type in CALL_TYPES else "check-in"
     deal = deal_facts(record)
     notes = kb.records.notes(deal_id)
     pack = SourcePack()
-    for hit in search(kb, f"{deal.account} notes", k=20, per_doc=10, filters=Filters(deal=(deal.id,))):
+    for hit in search(kb, f"{deal.account or deal.name or deal.id} notes", k=20, per_doc=10, filters=Filters(deal=(deal.id,))):
         pack.add(hit)
     people = [Contact(name=n, role=r) for n, r in attendees] if attendees else deal.contacts
     crew = [Attendee(name=p.name, role=p.role, stance=_stance(p.name, notes), cares_about=_cares(p.role)) for p in people]
-    statuses = assess(notes)
+    competitors = kb.knowledge.competitors_in(notes)
+    statuses = assess(notes, [c.text for c in kb.knowledge.competitors()])
     meddpicc = [
         MeddpiccItem(element=s.element, status=s.status, evidence=s.evidence,
                      question=None if s.status == "known" else gap_question(kb, s.element, pack))
         for s in statuses
     ]
     objections = matched_objections(kb, notes, pack)
-    for competitor in ("Quorvel", "Brightbook"):
-        if competitor.lower() in notes.lower():
-            for hit in kb.search_memo(f"battlecard {competitor} where we win", k=1, filters=Filters(kind=("battlecard",))):
-                pack.add(hit)
+    for competitor in competitors:
+        cite(kb, competitor, pack)
     roles = [p.role for p in people if p.role != "unknown"]
     questions = _discovery_questions(kb, roles, stage, pack)
-    content_hit = section_hit(kb, "content to send after the call", "product", "Content to send")
-    content = [CitedText(text=line, sources=[pack.add(content_hit)]) for line in bullets(content_hit.text)] if content_hit else []
+    content = [CitedText(text=f"{item.text}: {item.when}" if item.when else item.text, sources=cite(kb, item, pack))
+               for item in kb.knowledge.content()[:6]]
     pain = next((s.evidence for s in statuses if s.element == "Identify pain" and s.evidence), None)
-    scenarios = _scenarios(objections, pack, kb)
+    scenarios = _scenarios(kb, objections, stage, pack)
     value_story = _value_story(kb, pain, pack)
     fallback = _fallback(kb, deal, pain, pack)
     known_text = " ".join([str(record.get(key) or "") for key in record] + [pack.text()])
     variables = {"deal": deal.model_dump(), "call_type": call_type, "attendees": [a.model_dump() for a in crew], "sources": pack.for_prompt()}
     messages = prompts.messages("prep", variables)
+    missing = _missing(kb, stage, stage_record, meddpicc, questions, content, value_story)
     return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback,
-                        pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"))
+                        missing=missing, pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"))
 
 
 def _draft_problems(draft: PlanDraft, valid: set[int], known_text: str, trusted: str) -> list[str]:
@@ -278,7 +295,7 @@ def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> Call
 
     draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), PlanDraft, check, prepared.fallback,
                                        "the objective, outcomes and agenda come from the sales process.")
-    notes += stale_notes(prepared.pack)
+    notes += prepared.missing + stale_notes(prepared.pack)
     header = ArtifactHeader(
         artifact="prep", model=model_name, prompt_hash=prepared.prompt_hash, chunk_ids=[h.id for h in prepared.pack.hits],
         generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1],

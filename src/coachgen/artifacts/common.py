@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -64,8 +64,9 @@ class SourcePack:
         return set(range(1, len(self.hits) + 1))
 
     def for_prompt(self) -> list[dict[str, object]]:
-        """What the prompt template shows of each source."""
-        return [{"number": n, "file": h.source, "section": h.section, "text": h.text} for n, h in enumerate(self.hits, 1)]
+        """What the prompt template shows of each source; file and section go in quoted attributes, so they hold no double quote."""
+        return [{"number": n, "file": h.source.replace('"', "'"), "section": h.section.replace('"', "'"), "text": h.text}
+                for n, h in enumerate(self.hits, 1)]
 
     def refs(self) -> list[SourceRef]:
         """The artifact's source list."""
@@ -170,6 +171,7 @@ class Prepared:
     messages: list[dict[str, str]]
     prompt_hash: str
     trusted: str = ""
+    missing: list[str] = field(default_factory=list)
 
     def messages_as_langchain(self) -> list[Any]:
         """The messages as LangChain message objects."""

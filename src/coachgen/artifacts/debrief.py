@@ -30,8 +30,10 @@ from coachgen.artifacts.common import (
 from coachgen.artifacts.grounding import (
     DealFacts,
     deal_facts,
+    cite,
     gap_question,
     matched_objections,
+    module_for_text,
 )
 from coachgen.artifacts.meddpicc import assess
 from coachgen.retrieval import Filters, search
@@ -98,10 +100,10 @@ class PreparedDebrief(Prepared):
     check_in: str
 
 
-def _changes(plan: dict[str, Any] | None, notes: str) -> list[MeddpiccChange]:
+def _changes(plan: dict[str, Any] | None, notes: str, competitors: list[str]) -> list[MeddpiccChange]:
     before = {item["element"]: item["status"] for item in (plan or {}).get("meddpicc", [])}
     return [MeddpiccChange(element=s.element, before=before.get(s.element, "no plan"), now=s.status, evidence=s.evidence)
-            for s in assess(notes)]
+            for s in assess(notes, competitors)]
 
 
 def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str, call_notes: str | None = None,
@@ -114,7 +116,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
     objective = plan["objective"]["text"] if plan else None
     notes = "\n".join(filter(None, [kb.records.notes(deal_id), call_notes]))
     pack = SourcePack()
-    for hit in search(kb, f"{deal.account} notes", k=20, per_doc=10, filters=Filters(deal=(deal.id,))):
+    for hit in search(kb, f"{deal.account or deal.name or deal.id} notes", k=20, per_doc=10, filters=Filters(deal=(deal.id,))):
         pack.add(hit)
     buyers = ", ".join(c.name for c in deal.contacts) or "the buyer"
     questions = [
@@ -125,7 +127,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
         DebriefQuestion(topic="Went well", question="What went well that you would do again on the next call?"),
         DebriefQuestion(topic="To improve", question="Where did the conversation stall, and what would you try instead?"),
     ]
-    changes = _changes(plan, notes)
+    changes = _changes(plan, notes, [c.text for c in kb.knowledge.competitors()])
     for change in changes:
         if change.now != "known":
             cited = gap_question(kb, change.element, pack)
@@ -133,10 +135,11 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
                 questions.append(DebriefQuestion(topic=f"MEDDPICC: {change.element}", question=f"What did you learn about {change.element.lower()}? Next time ask: {cited.text}", sources=cited.sources))
     skills = []
     for objection in matched_objections(kb, call_notes or "", pack):
-        for hit in kb.search_memo(objection.objection, k=1, filters=Filters(kind=("training",))):
+        module = module_for_text(kb, f"{objection.objection} {objection.response.text}")
+        if module is not None:
             skills.append(SkillPointer(stumble=objection.raised, objection=objection.objection,
-                                       module=CitedText(text=hit.title, sources=[pack.add(hit)])))
-            questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The library's answer: {objection.response.text}", sources=objection.response.sources))
+                                       module=CitedText(text=module.text, sources=cite(kb, module, pack))))
+        questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The team's answer: {objection.response.text}", sources=objection.response.sources))
     check_in = ((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
     questions.append(DebriefQuestion(topic="One change", question=f"What is the one thing you will do differently on the next call? We check in on {check_in}."))
     variables = {"deal": deal.model_dump(), "objective": objective, "call_notes": call_notes or "", "sources": pack.for_prompt()}

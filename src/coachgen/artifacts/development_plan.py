@@ -44,7 +44,6 @@ from coachgen.artifacts.common import (
 from coachgen.artifacts.drill import pick_objections, resolve_rubric, skill_module
 from coachgen.metrics import conversion, main_currency, period_of
 from coachgen.process import Process, is_open, knowledge_stages, resolve_process
-from coachgen.retrieval import library
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
@@ -146,18 +145,29 @@ def _drill_evidence(kb: "KnowledgeBase", rep: str, as_of: date) -> list[Evidence
 
 def _debrief_evidence(kb: "KnowledgeBase", rep: str) -> list[Evidence]:
     deal_ids = {d["id"] for d in kb.records.deals(rep=rep)}
-    modules = {hit.title: hit for hit in library(kb, "training")}
+    modules = {module.text: module for module in kb.knowledge.modules()}
     evidence = []
     for row in kb.db.execute("SELECT deal_id, created_at, debrief FROM debriefs ORDER BY created_at"):
         if row["deal_id"] not in deal_ids:
             continue
         for skill in json.loads(row["debrief"]).get("skills", []):
             module = modules.get(skill["module"]["text"])
-            skills = [s.lower() for s in module.skills] if module else []
+            skills = [module.skill.lower()] if module is not None and module.skill else []
             if skills:
                 evidence.append(Evidence(source="debrief", skill=skills[0], signal="weak",
                                          detail=f"debrief of {row['deal_id']} ({row['created_at'][:10]}): stumbled on \"{skill['objection']}\""))
     return evidence
+
+
+def _missing(kb: "KnowledgeBase", focus: str | None, modules: list[CitedText]) -> list[str]:
+    """A note when the plan cannot point to a training module because the knowledge base has none for it."""
+    from coachgen.knowledge.profile import missing_note
+
+    if not kb.knowledge.modules():
+        return [missing_note("training_module", "the plan cannot assign a training module")]
+    if focus is not None and not modules:
+        return [f"No training module in the knowledge base teaches {focus}: add one whose title or front matter 'skills' names it."]
+    return []
 
 
 def _closed_rates(deals: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -391,4 +401,4 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
     return DevelopmentPlan(header=header, rep=rep, as_of=as_of.isoformat(), evidence=shown, focus=focus, diagnosis=diagnosis,
                            strengths=strengths, mixed=mixed, modules=modules, drills=drills, manager_actions=actions, target=target,
                            target_date=target_date, check_ins=check_ins, skill_or_will=will, summary=summary, how_to_get_evidence=how_to,
-                           sources=pack.refs(), notes=notes + stale_notes(pack))
+                           sources=pack.refs(), notes=notes + _missing(kb, focus, modules) + stale_notes(pack))

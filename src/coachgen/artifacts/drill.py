@@ -1,4 +1,4 @@
-"""Objection-handling drill cards (``coachgen drill``): which objections to practise, and what good looks like.
+"""Objection-handling drill cards (``coachgen drill``): which objections to practise, and what a strong answer holds.
 
 Which objections: the one asked for (``objection``), those on a topic, those raised recently in
 open deals' notes (``from_deals``), or for a rep what spaced repetition says is due, then what their
@@ -32,10 +32,10 @@ from coachgen.artifacts.common import (
     utc_now,
     write_prose,
 )
-from coachgen.artifacts.grounding import first_sentence, matched_objections, plain
+from coachgen.artifacts.grounding import first_sentence, module_hit, objection_entries, objection_of, raised_objections, response_of
 from coachgen.artifacts.meddpicc import split_sentences
 from coachgen.errors import InputError, NotFoundError
-from coachgen.retrieval import Filters, Hit, library
+from coachgen.retrieval import Hit
 from coachgen.rubric import Rubric, parse_rubric
 from coachgen.spaced import schedule
 
@@ -49,6 +49,13 @@ __all__ = [
 ]
 
 DEFAULT_RUBRIC = "objection-handling"
+def nothing_to_drill_note() -> str:
+    """The note of a drill with no card because the knowledge base has no objections."""
+    from coachgen.knowledge.profile import missing_note
+
+    return missing_note("objection", "there is nothing to drill; 'coachgen drill --objection TEXT' drills one you type")
+
+
 SAME_OBJECTION = 0.5  # cosine between two objection wordings taken to mean the same objection
 RECENT_DEALS = 20  # open deals, most recently active first, whose notes --from-deals reads
 DIFFICULTY = {
@@ -119,8 +126,6 @@ def resolve_rubric(kb: "KnowledgeBase", rubric: str | None = None) -> tuple[Rubr
     """A rubric by id from the knowledge base, or from a YAML file path; the bundled default when none is ingested."""
     from coachgen.ingest.frontmatter import load_yaml
     from coachgen.ingest.loader import read_text
-    from coachgen.resources import bundled_dir
-
     wanted = rubric or DEFAULT_RUBRIC
     if rubric and (rubric.endswith((".yaml", ".yml")) or "/" in rubric):
         text, _ = read_text(Path(rubric).expanduser(), rubric, kb.settings.max_file_bytes)
@@ -131,17 +136,17 @@ def resolve_rubric(kb: "KnowledgeBase", rubric: str | None = None) -> tuple[Rubr
     if rubric:
         known = ", ".join(kb.records.rubric_ids()) or "none"
         raise NotFoundError(f"no rubric '{rubric}' in the knowledge base (ingested: {known}); give an id or a YAML file path")
-    path = bundled_dir("knowledge") / "rubrics" / f"{DEFAULT_RUBRIC}.yaml"
-    parsed = parse_rubric(load_yaml(path.read_text(encoding="utf-8"), path.name), f"rubrics/{path.name}")
-    return parsed, [f"No rubric '{DEFAULT_RUBRIC}' is ingested in this knowledge base: scored with the bundled default (version {parsed.version})."]
+    import copy
+
+    from coachgen.knowledge.defaults import load
+
+    parsed = parse_rubric(copy.deepcopy(load("rubric")), "coachgen default rubric")
+    return parsed, [f"No rubric '{DEFAULT_RUBRIC}' is ingested in this knowledge base: scored with coachgen's default (version {parsed.version}); "
+                    "add a YAML file with 'kind: rubric' to the knowledge base to use your own."]
 
 
-def _objection_text(hit: Hit) -> str:
-    return hit.section.rsplit(" > ", 1)[-1]
-
-
-def _response(hit: Hit) -> str:
-    return plain(hit.text.split("**Response:**", 1)[-1].strip())
+_objection_text = objection_of
+_response = response_of
 
 
 def nearest_objection(kb: "KnowledgeBase", text: str, entries: list[Hit]) -> Hit | None:
@@ -161,12 +166,10 @@ def _from_deals(kb: "KnowledgeBase", rep: str | None, taken: set[str]) -> list[P
     deals.sort(key=lambda d: (d.get("last_activity") or "", d["id"]), reverse=True)
     picks = []
     for deal in deals[:RECENT_DEALS]:
-        scratch = SourcePack()
-        for plan in matched_objections(kb, kb.records.notes(deal["id"]), scratch):
-            hit = scratch.hits[plan.response.sources[0] - 1]
+        for raised, hit in raised_objections(kb, kb.records.notes(deal["id"])):
             if hit.doc_key not in taken:
                 taken.add(hit.doc_key)
-                picks.append(Pick(hit, plan.objection, f"raised in {deal['id']} ({deal['account']}) notes", deal, plan.raised))
+                picks.append(Pick(hit, objection_of(hit), f"raised in {deal['id']} ({deal['account'] or deal.get('name') or deal['id']}) notes", deal, raised))
     return picks
 
 
@@ -178,15 +181,15 @@ def pick_objections(kb: "KnowledgeBase", rep: str | None = None, objection: str 
     if not 1 <= count <= 20:
         raise InputError("--count must be between 1 and 20")
     today = today or date.today()
-    entries = library(kb, "objection", today)
-    if not entries:
-        raise NotFoundError("the knowledge base has no objection library; ingest one (see knowledge/objections/) first")
+    entries = objection_entries(kb)
+    if not entries and objection is None:
+        return []
     by_key = {hit.doc_key: hit for hit in entries}
     if objection is not None:
         text = " ".join(objection.split())
         if not text:
             raise InputError("--objection is empty")
-        hit = nearest_objection(kb, text, entries)
+        hit = nearest_objection(kb, text, entries) if entries else None
         if hit is not None and _objection_text(hit).lower().rstrip(".?!") == text.lower().rstrip(".?!"):
             return [Pick(hit, _objection_text(hit), "asked for")]
         why = f"asked for; the strong answer is the library's for \"{_objection_text(hit)}\"" if hit else \
@@ -199,7 +202,7 @@ def pick_objections(kb: "KnowledgeBase", rep: str | None = None, objection: str 
         if not wanted:
             raise InputError("--topic is empty")
         tagged = [h for h in entries if wanted in {t.lower() for t in h.tags} or wanted in _objection_text(h).lower()]
-        found = tagged or kb.search(topic, k=count, filters=Filters(kind=("objection",)))
+        found = tagged or [h for h in entries if set(re.findall(r"[a-z0-9]+", wanted)) & set(re.findall(r"[a-z0-9]+", f"{_objection_text(h)} {_response(h)}".lower()))]
         if not found:
             raise NotFoundError(f"no objection in the library matches topic '{topic}'")
         picks = [Pick(h, _objection_text(h), f"topic '{topic}'") for h in found]
@@ -269,12 +272,8 @@ def _pushbacks(pick: Pick, entries: list[Hit], difficulty: int) -> list[str]:
 
 
 def skill_module(kb: "KnowledgeBase", skill: str) -> Hit | None:
-    """The training module that teaches a skill (front matter ``skills``), else the best search match."""
-    for hit in library(kb, "training"):
-        if skill.lower() in {s.lower() for s in hit.skills}:
-            return hit
-    found = kb.search_memo(f"training {skill}", k=1, filters=Filters(kind=("training",)))
-    return found[0] if found else None
+    """The training module that teaches a skill, as a citable hit titled with the module's name."""
+    return module_hit(kb, kb.knowledge.module_for(skill))
 
 
 def strong_answer(kb: "KnowledgeBase", pick: Pick, pack: SourcePack) -> list[CitedText]:
@@ -283,13 +282,14 @@ def strong_answer(kb: "KnowledgeBase", pick: Pick, pack: SourcePack) -> list[Cit
     if pick.hit is not None:
         number = pack.add(pick.hit)
         lines += [CitedText(text=s, sources=[number]) for s in split_sentences(_response(pick.hit))]
-        if {"competition", "competitor"} & {t.lower() for t in pick.hit.tags}:
-            card = kb.search_memo(pick.objection, k=1, filters=Filters(kind=("battlecard",)))
-            if card:
-                lines.append(CitedText(text=f"Battlecard: {first_sentence(card[0].text)}", sources=[pack.add(card[0])]))
+        for competitor in kb.knowledge.competitors_in(f"{pick.objection} {_response(pick.hit)}")[:1]:
+            counter = next(iter(competitor.counters), None)
+            hit = kb.knowledge.hit(competitor)
+            if counter and hit is not None:
+                lines.append(CitedText(text=f"Against {competitor.text}: {first_sentence(counter)}", sources=[pack.add(hit)]))
     module = skill_module(kb, "objection handling")
     if module is not None:
-        lines.append(CitedText(text=f"Structure ({module.title.removeprefix('Training module: ')}): {first_sentence(module.text)}",
+        lines.append(CitedText(text=f"Structure ({module.title}): {first_sentence(module.text)}",
                                sources=[pack.add(module)]))
     return lines
 
@@ -321,7 +321,7 @@ def build_cards(kb: "KnowledgeBase", prompts: "PromptLibrary", picks: list[Pick]
     """Cards for the picked objections; the model writes each buyer line (checked, with the library's wording as fallback)."""
     if difficulty not in DIFFICULTY:
         raise InputError("--difficulty must be 1, 2 or 3")
-    entries = library(kb, "objection")
+    entries = objection_entries(kb)
     cards, notes = [], []
     tokens_in = tokens_out = 0
     for pick in picks:
@@ -347,6 +347,8 @@ def make_drill(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, model_
     picks = pick_objections(kb, rep, objection, topic, from_deals, count, today)
     pack = SourcePack()
     cards, tokens, card_notes = build_cards(kb, prompts, picks, model, difficulty, pack)
+    if not picks:
+        notes.append(nothing_to_drill_note())
     header = ArtifactHeader(artifact="drill", model=model_name, prompt_hash=prompts.fingerprint("drill"),
                             chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1])
     return Drill(header=header, rep=rep, rubric=chosen, cards=cards, sources=pack.refs(), notes=notes + card_notes + stale_notes(pack))

@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from coachgen.artifacts.common import CitedText, SourcePack
 from coachgen.artifacts.meddpicc import split_sentences
-from coachgen.retrieval import Filters, Hit, search_many
+from coachgen.retrieval import Hit
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
 
 __all__ = [
-    "OBJECTION_MATCH", "Contact", "DealFacts", "ObjectionPlan", "bullets", "deal_facts", "first_sentence",
-    "gap_question", "matched_objections", "plain", "section_hit", "sentences",
+    "OBJECTION_MATCH", "Contact", "DealFacts", "ObjectionPlan", "bullets", "cite", "deal_facts", "first_sentence",
+    "gap_question", "matched_objections", "module_for_text", "module_hit", "objection_entries", "objection_of", "plain", "raised_objections", "response_of", "sentences",
 ]
 
-OBJECTION_MATCH = 0.5  # hybrid score above which a note sentence is taken to raise a library objection
+OBJECTION_MATCH = 0.5  # cosine of a note sentence to an objection's wording from which the notes raise it
 
 
 class Contact(BaseModel):
@@ -78,63 +79,101 @@ def first_sentence(text: str) -> str:
     return re.split(r"(?<=[.!?])\s+", plain(" ".join(text.split())))[0]
 
 
-def section_hit(kb: "KnowledgeBase", query: str, kind: str, section_end: str) -> Hit | None:
-    hits = kb.search_memo(query, k=3, per_doc=30, filters=Filters(kind=(kind,)))
-    wanted = section_end.lower()
-    for hit in hits:
-        if hit.section.lower().rsplit(" > ", 1)[-1].startswith(wanted):
-            return hit
-    return None
+def cite(kb: "KnowledgeBase", record: Any, pack: SourcePack) -> list[int]:
+    """The source number of the chunk holding a knowledge record (empty when it has none)."""
+    hit = kb.knowledge.hit(record)
+    return [pack.add(hit)] if hit is not None else []
 
 
 def gap_question(kb: "KnowledgeBase", element: str, pack: SourcePack) -> CitedText | None:
-    hit = section_hit(kb, f"MEDDPICC {element} gap question", "methodology", element)
-    if hit is None:
+    """The team's question that closes the gap on a qualification element, cited; None when the material has none."""
+    record = kb.knowledge.gap_question(element)
+    if record is None:
         return None
-    match = re.search(r"\*\*Gap question:\*\*\s*(.+)", hit.text)
-    text = match.group(1).strip().strip('"“”') if match else first_sentence(hit.text)
-    return CitedText(text=text, sources=[pack.add(hit)])
+    return CitedText(text=record.text.strip('"“”'), sources=cite(kb, record, pack))
 
 
-def _objection_vectors(kb: "KnowledgeBase") -> Any:
-    """Vectors of every objection-library chunk, remembered like other fixed lookups."""
-    import numpy as np
+def objection_entries(kb: "KnowledgeBase") -> list[Hit]:
+    """Every objection record as a citable entry: the chunk holding it, headed by the objection, with its response.
 
-    key = ("objection-vectors",)
+    The entry's ``doc_key`` identifies the objection (drill attempts are stored under it): the library
+    document for a YAML entry, else the document plus the objection's words.
+    """
+    key = ("objection-entries",)
     if key not in kb._memo:
-        ids = [row["id"] for row in kb.db.execute("SELECT c.id FROM chunks c JOIN documents d ON d.key = c.doc_key WHERE d.kind = 'objection'")]
-        stored = kb.vectors.vectors(ids) if ids else {}
-        kb._memo[key] = np.asarray(list(stored.values()), dtype=np.float32).reshape(len(stored), -1)
+        entries = []
+        for record in kb.knowledge.objections():
+            hit = kb.knowledge.hit(record)
+            if hit is None:
+                continue
+            doc_key = record.provenance.doc_key if record.provenance.found_by == "yaml" else \
+                f"{record.provenance.doc_key}#{re.sub(r'[^a-z0-9]+', '-', record.text.lower()).strip('-')[:60]}"
+            entries.append(replace(hit, section=f"{hit.section} > {record.text}", text=f"**Response:** {record.response}", doc_key=doc_key,
+                                   tags=list(record.tags) or hit.tags, stages=list(record.stages) or hit.stages))
+        kb._memo[key] = entries
     return kb._memo[key]
 
 
-def matched_objections(kb: "KnowledgeBase", notes: str, pack: SourcePack) -> list[ObjectionPlan]:
-    """Library objections the notes raise: a sentence matches when its hybrid score reaches OBJECTION_MATCH.
+def objection_of(entry: Hit) -> str:
+    """The objection an entry holds."""
+    return entry.section.rsplit(" > ", 1)[-1]
 
-    A document's score is at most its best cosine plus LEXICAL_WEIGHT, so sentences whose best cosine
-    to any objection is below ``OBJECTION_MATCH - LEXICAL_WEIGHT`` are skipped without a search.
-    """
+
+def response_of(entry: Hit) -> str:
+    """The team's response to an entry's objection."""
+    return plain(entry.text.split("**Response:**", 1)[-1].strip())
+
+
+def _entry_vectors(kb: "KnowledgeBase", entries: list[Hit]) -> Any:
     import numpy as np
 
-    from coachgen.retrieval import LEXICAL_WEIGHT
+    key = ("objection-vectors", tuple(entry.doc_key for entry in entries))
+    if key not in kb._memo:
+        vectors = kb.embedder.embed_batch([objection_of(entry) for entry in entries]) if entries else []
+        kb._memo[key] = np.asarray(vectors, dtype=np.float32).reshape(len(entries), -1)
+    return kb._memo[key]
 
-    plans: dict[str, ObjectionPlan] = {}
+
+def raised_objections(kb: "KnowledgeBase", notes: str) -> list[tuple[str, Hit]]:
+    """(note sentence, entry) for each objection the notes raise: the sentence's cosine to the objection's
+    wording reaches OBJECTION_MATCH; each objection once, at its best sentence."""
+    import numpy as np
+
+    entries = objection_entries(kb)
     lines = sentences(notes)
-    library = _objection_vectors(kb)
-    if not lines or not len(library):
+    if not lines or not entries:
         return []
     vectors = np.asarray(kb.embedder.embed_batch(lines), dtype=np.float32)
-    best = (vectors @ library.T).max(axis=1)
-    lines = [line for line, score in zip(lines, best) if score >= OBJECTION_MATCH - LEXICAL_WEIGHT]
-    results = search_many(kb, lines, k=1, filters=Filters(kind=("objection",))) if lines else []
-    for sentence, hits in zip(lines, results):
-        if not hits or hits[0].score < OBJECTION_MATCH or hits[0].doc_key in plans:
-            continue
-        hit = hits[0]
-        objection = hit.section.rsplit(" > ", 1)[-1]
-        response = hit.text.split("**Response:**", 1)[-1].strip()
-        plans[hit.doc_key] = ObjectionPlan(raised=sentence, objection=objection, response=CitedText(text=response, sources=[pack.add(hit)]))
-    return list(plans.values())
+    scores = vectors @ _entry_vectors(kb, entries).T
+    found: dict[str, tuple[float, str, Hit]] = {}
+    for row, sentence in enumerate(lines):
+        best = int(scores[row].argmax())
+        score = float(scores[row, best])
+        entry = entries[best]
+        if score >= OBJECTION_MATCH and score > found.get(entry.doc_key, (0.0, "", entry))[0]:
+            found[entry.doc_key] = (score, sentence, entry)
+    ordered = sorted(found.values(), key=lambda item: lines.index(item[1]))
+    return [(sentence, entry) for _, sentence, entry in ordered]
+
+
+def matched_objections(kb: "KnowledgeBase", notes: str, pack: SourcePack) -> list[ObjectionPlan]:
+    """The team's objections the notes raise, each with its cited response (see :func:`raised_objections`)."""
+    return [ObjectionPlan(raised=sentence, objection=objection_of(entry), response=CitedText(text=response_of(entry), sources=[pack.add(entry)]))
+            for sentence, entry in raised_objections(kb, notes)]
+
+
+def module_hit(kb: "KnowledgeBase", module: Any) -> Hit | None:
+    """A training-module record as a citable hit whose title is the module's name."""
+    hit = kb.knowledge.hit(module) if module is not None else None
+    return replace(hit, title=module.text) if hit is not None else None
+
+
+def module_for_text(kb: "KnowledgeBase", text: str) -> Any:
+    """The training module for the skill ``text`` is about (e.g. an objection and its response), else the objection-handling one."""
+    from coachgen.knowledge.miners.sections import skill_of
+
+    skill = skill_of(text)
+    return (kb.knowledge.module_for(skill) if skill else None) or kb.knowledge.module_for("objection handling")
 
 
 def deal_facts(record: dict[str, Any]) -> DealFacts:

@@ -44,8 +44,13 @@ def show_cadence(
     import json
 
     from coachgen.cadence import cadence
+    from coachgen.cli.output import check_target
     from coachgen.fileio import atomic_writer
+    from coachgen.untrusted import csv_cell
 
+    check_format(fmt)
+    check_target(output)
+    check_target(csv_file, "--csv")
     try:
         first = date.fromisoformat(f"{month}-01") if month else date.today()
     except ValueError:
@@ -56,11 +61,10 @@ def show_cadence(
             writer = csv.writer(handle)
             writer.writerow(["rep", "hours", "target", "under_coached", "trend"])
             for row in rows:
-                writer.writerow([row.rep, row.hours, row.target, row.under_coached, " ".join(map(str, row.trend))])
+                writer.writerow([csv_cell(row.rep), row.hours, row.target, row.under_coached, " ".join(map(str, row.trend))])
     from coachgen.cli.output import emit
     from coachgen.render import cadence_outline, to_html, to_markdown
 
-    check_format(fmt)
     if fmt == "json":
         emit(json.dumps([row.as_dict() for row in rows], indent=2) + "\n", fmt, output)
         return

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 import typer
 
@@ -13,15 +14,33 @@ app = typer.Typer(help="Import and inspect CRM deals.", no_args_is_help=True)
 
 MAP_HELP = "Column mapping, e.g. 'id=Opp Id,rep=Owner,amount=Value'."
 STRICT_HELP = "Import nothing (exit 1) when any row is skipped or any stage is not recognised."
+ENCODING_HELP = "Text encoding of the file, e.g. cp1252 (default: UTF-8 with or without BOM, UTF-16 by its BOM, else cp1252, with a note)."
+
+
+@contextmanager
+def _indexing_bar() -> Iterator[Optional[Callable[[int, int], None]]]:
+    """A progress bar for the embedding of notes, shown on a terminal only (a log gets the summary line)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = err()
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task("indexing notes", total=None, visible=False)
+        yield lambda done, total: bar.update(task, completed=done, total=total, visible=True)
 
 
 def import_records(ctx: typer.Context, file: Path, kind: str, mapping: Optional[str], preset: Optional[str] = None,
-                   stages: Optional[str] = None, strict: bool = False, dayfirst: Optional[bool] = None, decimal: Optional[str] = None) -> None:
+                   stages: Optional[str] = None, strict: bool = False, dayfirst: Optional[bool] = None, decimal: Optional[str] = None,
+                   replace: bool = False, encoding: Optional[str] = None, next_steps: bool = False) -> None:
     """Shared by ``deals``, ``reps`` and ``accounts import``: records plus indexed notes, with a line per skipped row."""
     from rich.markup import escape
 
     from coachgen.errors import InputError
     from coachgen.ingest.crm import ReadOptions, parse_mapping
+    from coachgen.ingest.encoding import check_encoding
     from coachgen.ingest.loader import CrmOptions
     from coachgen.knowledge.stage_vocabulary import parse_stage_overrides
 
@@ -29,9 +48,12 @@ def import_records(ctx: typer.Context, file: Path, kind: str, mapping: Optional[
         raise InputError(f"{file}: no such file")
     if decimal is not None and decimal not in (".", ","):
         raise InputError("--decimal must be '.' or ','")
+    if encoding is not None:
+        check_encoding(encoding)
     read = ReadOptions(stages=parse_stage_overrides(stages), dayfirst=dayfirst, decimal=decimal, strict=strict)
-    options = CrmOptions(parse_mapping(mapping), preset, kind, read)
-    report = open_kb(ctx).ingest([file], crm=options, on_wait=lambda message: err().print(message))
+    options = CrmOptions(parse_mapping(mapping), preset, kind, read, replace, encoding=encoding, next_steps=next_steps)
+    with _indexing_bar() as embedded:
+        report = open_kb(ctx).ingest([file], crm=options, on_wait=lambda message: err().print(message), on_embed=embedded)
     if report.errors:
         from coachgen.cli.common import fail
 
@@ -52,6 +74,9 @@ def import_records(ctx: typer.Context, file: Path, kind: str, mapping: Optional[
     if summary["missing"]:
         shown = ", ".join(summary["missing"][:5]) + (", ..." if len(summary["missing"]) > 5 else "")
         parts.append(f"{len(summary['missing'])} deals no longer in this export, marked missing ({shown})")
+    if summary["closed"]:
+        shown = ", ".join(summary["closed"][:5]) + (", ..." if len(summary["closed"]) > 5 else "")
+        parts.append(f"{len(summary['closed'])} open deals not in this export closed ({shown})")
     if kind == "deals":
         parts.append(f"notes indexed: {report.chunks_added} chunks added")
     out().print("; ".join(parts))
@@ -67,19 +92,24 @@ def import_deals(
     strict: bool = typer.Option(False, "--strict", help=STRICT_HELP),
     dayfirst: Optional[bool] = typer.Option(None, "--dayfirst/--monthfirst", help="Dates like 03/01/2024 are day-first (default: decided from the file)."),
     decimal: Optional[str] = typer.Option(None, "--decimal", help="Decimal mark of amounts, '.' or ',' (default: decided from the file)."),
+    replace: bool = typer.Option(False, "--replace", help="This export is the whole deal list: close open deals it does not hold (listed; "
+                                 "status 'closed', reopened by a later import that holds them)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help=ENCODING_HELP),
+    index_next_steps: bool = typer.Option(False, "--index-next-steps", help="Also index each deal's next step for search (default: notes only)."),
 ) -> None:
     """Import deals (upserted by id; rows that cannot be used are skipped and listed); their notes are indexed for retrieval."""
-    import_records(ctx, file, "deals", mapping, preset, stages, strict, dayfirst, decimal)
+    import_records(ctx, file, "deals", mapping, preset, stages, strict, dayfirst, decimal, replace, encoding, index_next_steps)
 
 
 @app.command("list")
 def list_deals(
     ctx: typer.Context,
     rep: Optional[str] = typer.Option(None, "--rep", help="Only this rep's deals."),
-    status: Optional[str] = typer.Option(None, "--status", help="open, won or lost."),
+    status: Optional[str] = typer.Option(None, "--status", help="open, won, lost or closed (gone from an export imported with --replace)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """List imported deals."""
+    from rich.markup import escape
     from rich.table import Table
 
     deals = open_kb(ctx).records.deals(rep=rep, status=status)
@@ -92,7 +122,8 @@ def list_deals(
     for deal in deals:
         amount = money(deal["amount"], deal.get("currency")) if deal["amount"] is not None else "-"
         stage = (deal["stage"] or "-") + (f" (missing since {deal['missing_since']})" if deal.get("missing_since") else "")
-        table.add_row(deal["id"], deal["account"] or "-", deal["rep"] or "-", stage, amount, deal["close_date"] or "-", deal["next_step"] or "-")
+        cells = (deal["id"], deal["account"] or "-", deal["rep"] or "-", stage, amount, deal["close_date"] or "-", deal["next_step"] or "-")
+        table.add_row(*map(escape, cells))
     out().print(table)
 
 

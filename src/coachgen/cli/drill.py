@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from coachgen.cli.common import chat, check_format, err, fail, open_kb
-from coachgen.cli.output import emit, offer_coaching_log
+from coachgen.cli.output import check_target, emit, offer_coaching_log
 from coachgen.cli.prep import FORMAT_HELP
 
 
@@ -47,13 +47,14 @@ def drill(
 ) -> None:
     """Objection-handling drills: cards with a persona, the objection, what a strong answer contains and the rubric."""
     from coachgen.artifacts.common import ArtifactHeader, SourcePack, utc_now
-    from coachgen.artifacts.drill import build_cards, make_drill, pick_objections, resolve_rubric
+    from coachgen.artifacts.drill import build_cards, make_drill, nothing_to_drill_note, pick_objections, resolve_rubric
     from coachgen.artifacts.roleplay import DrillSession, run_roleplay
     from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import drill_outline, render, session_outline
 
     check_format(fmt)
+    check_target(output)
     if difficulty not in (1, 2, 3):
         fail("--difficulty must be 1, 2 or 3")
     kb = open_kb(ctx)
@@ -74,6 +75,8 @@ def drill(
     picks = pick_objections(kb, name, objection, topic, from_deals, count or 1)
     pack = SourcePack()
     cards, tokens, card_notes = build_cards(kb, prompts, picks, model, difficulty, pack)
+    if not cards:
+        notes.append(nothing_to_drill_note())
     attempts = []
     tokens_in, tokens_out = tokens
     for card in cards:
@@ -84,7 +87,7 @@ def drill(
         if attempt is None:
             break
         attempts.append(attempt)
-    if not attempts:
+    if cards and not attempts:
         fail("no answer was given, so nothing was scored or stored")
     header = ArtifactHeader(artifact="drill-session", model=model_label(model), prompt_hash=prompts.fingerprint("judge"),
                             chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens_in, output_tokens=tokens_out)

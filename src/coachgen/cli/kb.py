@@ -25,6 +25,9 @@ def _print_report(report, as_json: bool) -> None:
         console.print(f"[yellow]warning:[/yellow] {escape(message)}")
     for message in report.notes:
         console.print(f"[dim]note: {escape(message)}[/dim]")
+    for summary in report.imports:  # how a CRM export's encoding, dates and amounts were read
+        for message in summary["notes"]:
+            console.print(f"[dim]note: {escape(summary['source'])}: {escape(message)}[/dim]")
     files = report.files_ingested + report.files_unchanged + len(report.errors)
     out().print(
         f"files: {files} ({report.files_ingested} ingested, {report.files_unchanged} unchanged, "
@@ -42,20 +45,26 @@ def ingest(
     prune: bool = typer.Option(False, "--prune", help="Drop indexed files that are gone from the given folders."),
     sample: bool = typer.Option(False, "--sample", help="Ingest the bundled sample knowledge base."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    follow_symlinks: bool = typer.Option(False, "--follow-symlinks", help="Also read files that symbolic links inside a folder lead to outside it."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of the CRM exports (CSV, JSON) among the paths "
+                                           "(default: UTF-8 with or without BOM, UTF-16 by its BOM, else cp1252, with a note)."),
 ) -> None:
     """Index knowledge files; unchanged files are skipped, changed ones replaced."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from coachgen.ingest.encoding import check_encoding
+    from coachgen.ingest.loader import CrmOptions
     from coachgen.resources import bundled_dir
 
     targets = list(paths or []) + ([bundled_dir("knowledge")] if sample else [])
     if not targets:
         fail("give at least one PATH to ingest, or --sample")
+    crm = CrmOptions(encoding=check_encoding(encoding)) if encoding else None
     kb = open_kb(ctx)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err(), transient=True) as bar:
         task = bar.add_task("ingesting", total=None)
         report = kb.ingest(
-            targets, prune=prune, on_wait=lambda message: err().print(message),
+            targets, prune=prune, on_wait=lambda message: err().print(message), follow_symlinks=follow_symlinks, crm=crm,
             progress=lambda source, number, total: bar.update(task, completed=number - 1, total=total, description=source[-40:]),
         )
     _print_report(report, as_json)
@@ -143,15 +152,41 @@ def list_documents(
     out().print(table)
 
 
+def _show_records(kb, source: str, as_json: bool) -> None:
+    """What coachgen read in one file: each record with its type, heading, lines and the structure that gave it."""
+    from rich.markup import escape
+
+    records = kb.knowledge.by_file().get(source, [])
+    if as_json:
+        print_json([record.model_dump() for record in records])
+        return
+    console = out()
+    console.print(f"[bold]{escape(source)}[/bold]: {len(records)} record(s)")
+    for record in records:
+        where = record.provenance
+        console.print(f"- {record.type}: {escape(record.text[:100])} [dim]({escape(where.heading or '-')}, lines {where.line_start}-{where.line_end},"
+                      f" {where.found_by}{'' if where.confidence >= 1 else f' {where.confidence:.1f}'})[/dim]")
+
+
 @app.command()
-def show(ctx: typer.Context, chunk_id: str = typer.Argument(..., help="Chunk id (or a unique prefix)."),
+def show(ctx: typer.Context, item: str = typer.Argument(..., help="Chunk id (or a unique prefix), or an indexed file to list what was found in it."),
          as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """Show one chunk with its source and metadata."""
+    """Show one chunk with its source and metadata, or the records coachgen found in one file."""
     from dataclasses import asdict
 
     from rich.markup import escape
 
-    row = open_kb(ctx).chunk(chunk_id)
+    from coachgen.errors import NotFoundError
+
+    kb = open_kb(ctx)
+    try:
+        source = kb.resolve_source(item)
+    except NotFoundError:
+        source = None
+    if source is not None:
+        _show_records(kb, source, as_json)
+        return
+    row = kb.chunk(item)
     if as_json:
         print_json(asdict(row))
         return
@@ -172,7 +207,8 @@ def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
         return
     console = out()
     for key, value in data.items():
-        console.print(f"{key}: {value}")
+        shown = ", ".join(f"{name} {count}" for name, count in value.items()) if isinstance(value, dict) else value
+        console.print(f"{key}: {shown}")
 
 
 @app.command()
@@ -196,13 +232,28 @@ def lint(
     if not paths:
         fail("nothing to lint: give a PATH or ingest some files first")
     problems = lint_paths(paths, kb.settings)
+    from collections import Counter
+
+    from coachgen.knowledge.report import found_in_paths
+
+    if path is None:
+        found = {source: dict(sorted(Counter(r.type for r in records).items())) for source, records in kb.knowledge.by_file().items()}
+        found.update({row.source: {} for row in kb.catalog.files() if row.root != RECORDS_ROOT and row.source not in found
+                      and Path(row.path).suffix.lower() not in (".csv", ".json", ".yaml", ".yml")})
+    else:
+        found = found_in_paths(paths, kb.settings)
     if as_json:
-        print_json([asdict(problem) for problem in problems])
+        print_json([asdict(problem) for problem in problems]
+                   + [{"source": source, "severity": "info", "message": "found: " + (", ".join(f"{n} {t}" for t, n in counts.items()) or "no records"),
+                       "records": counts} for source, counts in found.items()])
     else:
         console = out()
         for problem in problems:
             colour = "red" if problem.severity == "error" else "yellow"
             console.print(f"[{colour}]{problem.severity}:[/{colour}] {escape(problem.source)}: {escape(problem.message)}")
+        for source, counts in found.items():
+            read = ", ".join(f"{count} {name}" for name, count in counts.items()) or "no records (only searchable text)"
+            console.print(f"[dim]found:[/dim] {escape(source)}: {escape(read)}")
         console.print(f"{len(problems)} problem(s)" if problems else "no problems")
     if any(p.severity == "error" or strict for p in problems):
         raise typer.Exit(1)
@@ -230,6 +281,8 @@ def import_index(ctx: typer.Context, file: Path = typer.Argument(..., help="JSON
     from coachgen.maintenance import import_jsonl
 
     counts = import_jsonl(open_kb(ctx), file, on_wait=lambda message: err().print(message))
+    if not counts["verified"]:
+        err().print("[yellow]warning:[/yellow] this export predates manifests, so whether it is complete could not be checked")
     out().print(f"imported {counts['chunks']} chunks from {counts['files']} files ({counts['embedded']} re-embedded)")
 
 

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from coachgen.cli.common import chat, check_format, fail, open_kb, out
-from coachgen.cli.output import emit, offer_coaching_log, print_messages
+from coachgen.cli.output import check_target, emit, offer_coaching_log, print_messages
 
 FORMAT_HELP = "md, json or html."
 
@@ -47,6 +47,8 @@ def prep(
     check_format(fmt)
     if sum(x is not None for x in (deal_id, rep, deals_file)) != 1:
         fail("give one of DEAL_ID, --rep NAME or --deals FILE")
+    if deal_id is not None:
+        check_target(output)
     kb = open_kb(ctx)
     if deal_id is None:
         _batch(kb, rep, open_only, deals_file, call_type, fmt, output or Path("plans"), concurrency)
@@ -67,19 +69,22 @@ def _batch(kb, rep: Optional[str], open_only: bool, deals_file: Optional[Path], 
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from coachgen.artifacts.batch import plan_many
+    from coachgen.artifacts.batch import plan_file_name, plan_many
     from coachgen.cli.common import err
     from coachgen.ingest.loader import read_text
 
     if deals_file is not None:
         text, _ = read_text(deals_file, str(deals_file), kb.settings.max_file_bytes)
         ids = list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")))
+        if ids and not {deal["id"] for deal in kb.records.deals(raw=True)} & set(ids):  # before any folder or model
+            fail(f"{deals_file}: none of its {len(ids)} deal ids is an imported deal (first: {ids[0]!r}); 'coachgen deals list' shows them")
     else:
         ids = [deal["id"] for deal in kb.records.deals(rep=rep, status="open" if open_only else None)]
     if not ids:
         fail(f"no deals to plan for {'rep ' + rep if rep else deals_file}")
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"-o {out_dir}: a batch writes one file per deal into a folder, and this is a file")
+    check_target(out_dir / plan_file_name(ids[0], fmt))  # a folder under a file, or one coachgen may not write in
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err(), transient=True) as bar:
         task = bar.add_task("planning", total=len(ids))
         items = plan_many(kb, ids, out_dir, fmt, call_type, concurrency=concurrency,

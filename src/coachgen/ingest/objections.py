@@ -55,7 +55,7 @@ def _entry_document(entry: Any, number: int, source: str, library: str, header: 
         title=library,
         body=body,
         **{**header.curation(), "tags": tags, "stages": fields.stages or header.stages},
-        extra={"objection": objection.strip()},
+        extra={"objection": objection.strip(), "response": response.strip(), "category": category},
     )
 
 
