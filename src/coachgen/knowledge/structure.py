@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
+
+from coachgen.ingest.markdown import parser
 
 __all__ = ["Block", "Section", "cue_score", "parse_sections", "words"]
 
@@ -69,13 +70,6 @@ def cue_score(text: str, cues: list[str]) -> int:
     single = [cue for cue in cues if " " not in cue]
     score = sum(1 for cue in cues if " " in cue and f" {cue} " in f" {joined} ")
     return score + sum(1 for token in tokens if any(token == cue or (len(cue) >= 5 and token.startswith(cue)) for cue in single))
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Any:
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark").enable("table")
 
 
 def _inline_lines(token: Any) -> list[str]:
@@ -155,7 +149,7 @@ def _inline_text(token: Any) -> tuple[str, bool, str | None, str]:
 
 def parse_sections(body: str, first_line: int = 1) -> list[Section]:
     """The sections of a markdown body in document order, the text before the first heading included."""
-    tokens = _parser().parse(body)
+    tokens = parser().parse(body)
     offset = first_line
     sections = [Section(path=(), level=0, line=offset)]
     stack: list[tuple[int, str]] = []
