@@ -24,7 +24,7 @@ from coachgen.untrusted import neutralise, neutralise_line
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
 
-__all__ = ["Filters", "Hit", "hit_for_chunk", "library", "search", "search_many"]
+__all__ = ["Filters", "Hit", "hit_for_chunk", "search", "search_many"]
 
 CANDIDATES = 100
 LEXICAL_CANDIDATES = 50
@@ -198,12 +198,6 @@ def hit_for_chunk(kb: "KnowledgeBase", chunk_id: str, today: date | None = None)
     """One indexed chunk as a citable hit (score 1), or None when it is gone."""
     row = kb.catalog.chunks_by_id([chunk_id]).get(chunk_id)
     return _hit(row, 1.0, today or date.today(), kb.settings) if row is not None else None
-
-
-def library(kb: "KnowledgeBase", kind: str, today: date | None = None) -> list[Hit]:
-    """Every unexpired chunk of one kind (e.g. the objection library), in file order, with score 1."""
-    today = today or date.today()
-    return [_hit(row, 1.0, today, kb.settings) for row in kb.catalog.chunks_of_kind(kind) if not _is_expired(row, today)]
 
 
 def search_many(kb: "KnowledgeBase", queries: list[str], **options: Any) -> list[list[Hit]]:

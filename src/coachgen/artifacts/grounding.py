@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
 
 __all__ = [
-    "OBJECTION_MATCH", "Contact", "DealFacts", "ObjectionPlan", "bullets", "cite", "deal_facts", "first_sentence",
+    "OBJECTION_MATCH", "Contact", "DealFacts", "ObjectionPlan", "cite", "deal_facts", "first_sentence",
     "gap_question", "matched_objections", "module_for_text", "module_hit", "objection_entries", "objection_of", "plain", "raised_objections", "response_of", "sentences",
 ]
 
@@ -62,12 +62,6 @@ def _contacts(text: str | None) -> list[Contact]:
 
 def plain(text: str) -> str:
     return text.replace("**", "").replace("__", "")
-
-
-def bullets(text: str, question_only: bool = False) -> list[str]:
-    lines = [plain(re.sub(r"^\s*(?:[-*]|\d+\.)\s+", "", line)).strip() for line in text.splitlines() if re.match(r"^\s*(?:[-*]|\d+\.)\s+", line)]
-    lines = [line.strip('"“”') for line in lines]
-    return [line for line in lines if not question_only or "?" in line]
 
 
 def sentences(notes: str) -> list[str]:
