@@ -441,16 +441,22 @@ def _currency_code(value: str | None, preferred: str | None) -> str | None:
     return code if re.fullmatch(r"[A-Z]{3}", code) else amount_currency(value, preferred)
 
 
-def deal_documents(table: CrmTable, source: str) -> list[Document]:
-    """One retrievable document per deal with notes, linked by deal id and rep."""
+def deal_documents(table: CrmTable, source: str, next_steps: bool = False) -> list[Document]:
+    """One retrievable document per deal with notes, linked by deal id and rep.
+
+    Only notes are worth a search: a next step is a one-liner the deal's record already holds, and
+    embedding one per deal costs more than the notes of a whole export. ``next_steps`` adds them (and a
+    document for a deal that has only a next step).
+    """
     documents = []
     for row in table.rows:
         notes = row.get("notes")
-        if not notes:
+        step = row.get("next_step") if next_steps else None
+        if not notes and not step:
             continue
-        lines = [f"## Notes\n\n{notes}"]
-        if row.get("next_step"):
-            lines.append(f"## Next step\n\n{row['next_step']}")
+        lines = [f"## Notes\n\n{notes}"] if notes else []
+        if step:
+            lines.append(f"## Next step\n\n{step}")
         title = f"{row['account']}: {row.get('name') or row['id']}" if row.get("account") else (row.get("name") or row["id"])
         documents.append(
             Document(
