@@ -1,10 +1,17 @@
 """Deterministic defences for text coachgen did not write: deal notes, playbook text and model output.
 
-- :func:`neutralise` runs on every piece of knowledge-base text and deal note before it reaches a
-  prompt or an artifact: a sentence that reads as an instruction to an AI (prompt injection) is
-  replaced by a marker and the rest of its line dropped, HTML tags are removed, and links or images to hosts outside the allowlist are dropped.
-- :func:`clean_output` runs on every string the model writes: HTML tags and links or images outside
-  the allowlist are removed.
+- :func:`neutralise` runs on every piece of text coachgen did not write before it reaches a prompt or an
+  artifact (knowledge text and records, headings, file names, every CRM column, call notes): a
+  sentence that reads as an instruction to an AI (prompt injection) is replaced by a marker and the
+  rest of its line dropped, HTML tags and control characters are removed, and links or images to
+  hosts outside the allowlist are dropped. :func:`neutralise_line` is the same for a one-line field
+  (a CRM column, a file name, a heading): its line breaks become spaces, so it cannot open a line of
+  its own in a prompt or an artifact. Where each is applied: ``Records`` (every CRM column and the
+  deal log), ``retrieval`` (chunk text, headings, titles, file names), the knowledge store (records).
+- :func:`clean_output` runs on every string the model writes: control characters, HTML tags and
+  links or images outside the allowlist are removed.
+- :func:`csv_cell` keeps a spreadsheet from reading a cell as a formula (``=``, ``+``, ``-``, ``@``,
+  tab, carriage return at its start), for every CSV coachgen writes.
 - :func:`system_prompt_leak` finds a 50-character stretch of a system prompt in model output.
 - :func:`opaque_tokens` finds code-like tokens (letters and digits mixed, like ``XK29QZ7``) in model
   output that the trusted facts do not contain: injected text usually asks the model to copy such a
@@ -25,10 +32,13 @@ benchmarks/text_hygiene.py).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 from urllib.parse import urlparse
 
 __all__ = [
-    "REMOVED", "clean_output", "instruction_like", "neutralise", "opaque_tokens", "removals", "system_prompt_leak",
+    "REMOVED", "clean_output", "csv_cell", "instruction_like", "neutralise", "neutralise_line", "opaque_tokens", "removals",
+    "system_prompt_leak",
 ]
 
 REMOVED = "[instruction-like text removed]"
@@ -97,6 +107,11 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]*)[^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\(\s*([^)\s]*)[^)]*\)")
 _URL = re.compile(r"\b(?:https?|ftp|file|data|javascript):[^\s<>\"')\]]+|\bwww\.[^\s<>\"')\]]+", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*|\n")
+#: C0 controls but tab and newline, DEL, C1 controls (terminal escape sequences start with ESC or CSI),
+#: and the bidirectional overrides and isolates that make text read differently from how it is stored.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _allowed(url: str, allowlist: tuple[str, ...]) -> bool:
@@ -121,9 +136,16 @@ def instruction_like(sentence: str) -> bool:
     return any(_code_like(match.group(1) or match.group(2) or "") for match in _MARKER_DEMAND.finditer(sentence))
 
 
+def _controls(text: str) -> str:
+    """``text`` with line breaks as ``\\n`` and control characters removed (tabs and line breaks stay)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
 def clean_output(text: str, allowlist: tuple[str, ...] = ()) -> str:
-    """Model output without HTML tags and without links or images outside ``allowlist`` (domains)."""
-    return _links(_TAG.sub("", text), allowlist)
+    """Model output without control characters, HTML tags, and links or images outside ``allowlist`` (domains)."""
+    return _links(_TAG.sub("", _controls(text)), allowlist)
 
 
 def _pieces(text: str, allowlist: tuple[str, ...]) -> tuple[str, list[tuple[str, bool]]]:
@@ -146,9 +168,21 @@ def _pieces(text: str, allowlist: tuple[str, ...]) -> tuple[str, list[tuple[str,
 
 
 def neutralise(text: str, allowlist: tuple[str, ...] = ()) -> str:
-    """Untrusted text with instruction-like sentences replaced by ``REMOVED``, tags and foreign links dropped."""
+    """Untrusted text with instruction-like sentences replaced by ``REMOVED``, tags, control characters and foreign links dropped."""
     if not text:
         return text
+    return _neutralised(text, tuple(allowlist))
+
+
+def neutralise_line(text: str, allowlist: tuple[str, ...] = ()) -> str:
+    """A one-line untrusted field (CRM column, file name, heading), neutralised, its whitespace runs and line breaks as single spaces."""
+    if not text:
+        return text
+    return " ".join(neutralise(" ".join(_controls(text).split()), allowlist).split())
+
+
+@lru_cache(maxsize=32768)  # the same account, stage or rep comes back in every deal, and artifacts read the deals more than once
+def _neutralised(text: str, allowlist: tuple[str, ...]) -> str:
     cleaned, pieces = _pieces(text, allowlist)
     if not pieces:
         return cleaned
@@ -159,6 +193,13 @@ def neutralise(text: str, allowlist: tuple[str, ...] = ()) -> str:
         elif number == 0 or not pieces[number - 1][1]:
             parts.append(piece[: len(piece) - len(piece.lstrip())] + REMOVED)
     return "".join(parts)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a spreadsheet should show it: text starting like a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def removals(text: str) -> list[tuple[int, str]]:
