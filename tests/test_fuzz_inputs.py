@@ -3,7 +3,7 @@
 Hypothesis writes files in the shapes each reader expects (CRM exports, JSON, markdown with front
 matter, YAML rubrics and objection libraries, backups, id lists) and breaks them: other encodings, cut
 short, nested deeply, stray quotes and NULs, values that are no date or amount. The readers are fuzzed
-directly; then each CLI command that takes a file (kb ingest, deals/reps/accounts import, kb import,
+directly; then each CLI command that takes a file (kb ingest, deals/reps/accounts/products import, kb import,
 debrief --notes-file/--answers, drill --rubric, prep --deals) runs on a knowledge base of its own, with a
 hash embedder and a chat model that answers "{}", so a run is cheap. Example counts are bounded: the
 whole file runs in well under a minute.
@@ -40,7 +40,7 @@ _QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck
 READERS = settings(max_examples=int(150 * SCALE), deadline=None, suppress_health_check=_QUIET)
 COMMANDS = settings(max_examples=int(30 * SCALE), deadline=None, suppress_health_check=_QUIET)
 TABLES = ("files", "documents", "chunks", "deals", "deal_log", "debriefs", "plans", "rubrics", "reps", "accounts",
-          "knowledge_records", "coaching_log", "drill_attempts")
+          "products", "knowledge_records", "coaching_log", "drill_attempts")
 
 # shapes ---------------------------------------------------------------------------------------------
 AWKWARD = ["", '"', '""', 'say ""no""', "a\nb", "a\r\nb", ";", ",", "\t", "12.500,00 €", "$1,200.00", "1.200", "1,5", "(300)", "1e309",
@@ -110,7 +110,7 @@ def one_line(error: BaseException) -> bool:
 
 # readers --------------------------------------------------------------------------------------------
 @READERS
-@given(st.sampled_from([".csv", ".json", ".md", ".yaml", ".txt", ".mdx"]), file_bytes(), st.sampled_from([None, "deals", "reps", "accounts"]))
+@given(st.sampled_from([".csv", ".json", ".md", ".yaml", ".txt", ".mdx"]), file_bytes(), st.sampled_from([None, "deals", "reps", "accounts", "products"]))
 def test_any_file_loads_or_fails_with_one_line(tmp_path, suffix, data, kind):
     path = tmp_path / f"input{suffix}"
     path.write_bytes(data)
@@ -202,16 +202,17 @@ def test_kb_ingest_any_file(cli, name, data):
 
 
 @COMMANDS
-@given(st.sampled_from(["deals", "reps", "accounts"]), st.sampled_from(["export.csv", "export.json"]),
+@given(st.sampled_from(["deals", "reps", "accounts", "products"]), st.sampled_from(["export.csv", "export.json"]),
        file_bytes(st.one_of(CSV_TEXT, JSON_TEXT)), st.sampled_from([[], ["--strict"], ["--encoding", "cp1252"], ["--encoding", "utf-16"]]))
 def test_record_imports_any_file(cli, kind, name, data, flags):
     check(cli, [kind, "import", fuzz_file(cli, name, data), *flags], state(cli.home))
 
 
-BACKUP_RECORD = st.fixed_dictionaries({"type": st.sampled_from(["file", "document", "chunk", "deal", "rep", "account", "rubric", "attempt",
+BACKUP_RECORD = st.fixed_dictionaries({"type": st.sampled_from(["file", "document", "chunk", "deal", "rep", "account", "product", "rubric", "attempt",
                                                                  "knowledge", "nonsense"])},
                                       optional={key: LEAF for key in ("source", "path", "root", "sha256", "ingested_at", "key", "kind", "title",
-                                                                      "meta", "id", "doc_key", "ordinal", "section", "text", "embedding", "data")})
+                                                                      "meta", "id", "doc_key", "ordinal", "section", "text", "embedding", "data",
+                                                                      "product")})
 
 
 @COMMANDS

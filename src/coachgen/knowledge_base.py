@@ -68,6 +68,7 @@ class IngestReport:
     deals: int = 0
     reps: int = 0
     accounts: int = 0
+    products: int = 0
     rubrics: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -373,7 +374,8 @@ class KnowledgeBase:
     def _import_table(self, table: CrmTable, source: str, report: IngestReport, replace: bool = False) -> dict[str, Any]:
         """Upsert a CRM table's rows (inside the file's transaction); deals its export no longer holds are marked missing,
         and with ``replace`` every open deal it does not hold is closed."""
-        upsert = {"deals": self.records.upsert_deals, "reps": self.records.upsert_reps, "accounts": self.records.upsert_accounts}[table.kind]
+        upsert = {"deals": self.records.upsert_deals, "reps": self.records.upsert_reps, "accounts": self.records.upsert_accounts,
+                  "products": self.records.upsert_products}[table.kind]
         counts = upsert(table.rows, source)
         present = {row["id"] for row in table.rows} if table.kind == "deals" else set()
         missing = self.records.mark_missing(source, present, date.today()) if table.kind == "deals" else []

@@ -14,7 +14,7 @@ from coachgen.fileio import atomic_writer, check_output
 from coachgen.index.catalog import SCHEMA_VERSION, FileRow
 from coachgen.ingest.documents import Chunk, Document
 from coachgen.knowledge_base import KnowledgeBase, chunk_metadata
-from coachgen.records import ACCOUNT_COLUMNS, ATTEMPT_COLUMNS, DEAL_COLUMNS, REP_COLUMNS
+from coachgen.records import ACCOUNT_COLUMNS, ATTEMPT_COLUMNS, DEAL_COLUMNS, PRODUCT_COLUMNS, REP_COLUMNS
 
 __all__ = ["EXPORT_FORMAT", "export_jsonl", "import_jsonl", "index_stats", "reindex"]
 
@@ -51,6 +51,8 @@ def index_stats(kb: KnowledgeBase) -> dict[str, Any]:
         "vectors": vectors,
         "deals": kb.db.execute("SELECT count(*) FROM deals").fetchone()[0],
         "reps": kb.db.execute("SELECT count(*) FROM reps").fetchone()[0],
+        "accounts": kb.db.execute("SELECT count(*) FROM accounts").fetchone()[0],
+        "products": kb.db.execute("SELECT count(*) FROM products").fetchone()[0],
         "rubrics": kb.db.execute("SELECT count(*) FROM rubrics").fetchone()[0],
         "knowledge_records": kb.knowledge.counts(),
         "drill_attempts": kb.db.execute("SELECT count(*) FROM drill_attempts").fetchone()[0],
@@ -97,6 +99,8 @@ def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
             write({"type": "rep", **rep})
         for account in kb.records.accounts(raw=True):
             write({"type": "account", **account})
+        for product in kb.records.products(raw=True):
+            write({"type": "product", **product})
         for rubric in kb.db.execute("SELECT * FROM rubrics ORDER BY id"):
             write({"type": "rubric", **dict(rubric)})
         for attempt in kb.records.attempts():
@@ -110,7 +114,7 @@ def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
 
 def _read_export(path: Path) -> dict[str, list[dict[str, Any]]]:
     """Every record of an export by type, checked against its manifest; ``InputError`` (one line) before any write."""
-    groups: dict[str, list[dict[str, Any]]] = {"header": [], "file": [], "document": [], "chunk": [], "deal": [], "rep": [], "account": [], "rubric": [], "attempt": [], "knowledge": []}
+    groups: dict[str, list[dict[str, Any]]] = {"header": [], "file": [], "document": [], "chunk": [], "deal": [], "rep": [], "account": [], "product": [], "rubric": [], "attempt": [], "knowledge": []}
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -166,11 +170,15 @@ _SHAPES: dict[str, dict[str, tuple[type, ...]]] = {
     "deal": {"id": (str,), **{column: _SCALAR for column in DEAL_COLUMNS if column != "id"}},
     "rep": {"rep": (str,), **{column: _SCALAR for column in REP_COLUMNS if column != "rep"}},
     "account": {"account": (str,), **{column: _SCALAR for column in ACCOUNT_COLUMNS if column != "account"}},
+    "product": {"product": (str,), **{column: _SCALAR for column in PRODUCT_COLUMNS if column != "product"}},
     "rubric": {"id": (str,), "version": (str,), "sha256": (str,), "source": (str,), "data": (str,)},
     "attempt": {column: _SCALAR for column in ATTEMPT_COLUMNS},
     "knowledge": {"source": (str,), "ordinal": (int,), "data": (str,)},
 }
-_OPTIONAL = {column for columns in (DEAL_COLUMNS, REP_COLUMNS, ACCOUNT_COLUMNS) for column in columns} - {"id", "rep", "account"} | {"embedding"}
+_OPTIONAL = ({column for columns in (DEAL_COLUMNS, REP_COLUMNS, ACCOUNT_COLUMNS, PRODUCT_COLUMNS) for column in columns}
+             - {"id", "rep", "account"} | {"embedding"})
+#: The key of a record type whose key is an optional column of another type (a deal may name no product).
+_KEYED = {"product": "product"}
 
 
 def _check_records(path: Path, groups: dict[str, list[dict[str, Any]]]) -> None:
@@ -184,7 +192,7 @@ def _check_records(path: Path, groups: dict[str, list[dict[str, Any]]]) -> None:
     for kind, fields in _SHAPES.items():
         for number, record in enumerate(groups[kind], 1):
             for name, types in fields.items():
-                if name not in record and name not in _OPTIONAL:
+                if name not in record and (name not in _OPTIONAL or _KEYED.get(kind) == name):
                     refuse(kind, number, f"has no '{name}'")
                 if name in record and (not isinstance(record[name], types) or isinstance(record[name], bool) and bool not in types):
                     refuse(kind, number, f"has a wrong '{name}'")
@@ -253,6 +261,7 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
             kb.records.upsert_deals([{c: row.get(c) for c in DEAL_COLUMNS} for row in groups["deal"]], "import")
             kb.records.upsert_reps([{c: row.get(c) for c in REP_COLUMNS} for row in groups["rep"]], "import")
             kb.records.upsert_accounts([{c: row.get(c) for c in ACCOUNT_COLUMNS} for row in groups["account"]], "import")
+            kb.records.upsert_products([{c: row.get(c) for c in PRODUCT_COLUMNS} for row in groups["product"]], "import")
             for rubric in groups["rubric"]:
                 kb.records.save_rubric(rubric["id"], rubric["version"], rubric["sha256"], rubric["source"], rubric["data"])
             from coachgen.knowledge.records import load_record

@@ -1,8 +1,8 @@
-"""Structured records in SQLite: deals, reps and accounts imported from CRM exports, and what coachgen logs.
+"""Structured records in SQLite: deals, reps, accounts and products imported from CRM exports, and what coachgen logs.
 
 Every CRM column is untrusted text (an export can carry anything a person typed, or a payload). The
 readers (:meth:`Records.deal`, :meth:`Records.deals`, :meth:`Records.reps`, :meth:`Records.accounts`,
-:meth:`Records.coaching`, :meth:`Records.log`, :meth:`Records.notes`) return every text value
+:meth:`Records.products`, :meth:`Records.coaching`, :meth:`Records.log`, :meth:`Records.notes`) return every text value
 neutralised (:mod:`coachgen.untrusted`): one-line columns with :func:`neutralise_line`, notes and
 contacts with :func:`neutralise`. What is stored stays as imported; only a backup reads it raw
 (``raw=True``).
@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from coachgen.errors import NotFoundError
 from coachgen.untrusted import neutralise, neutralise_line
 
-__all__ = ["ACCOUNT_COLUMNS", "ATTEMPT_COLUMNS", "DEAL_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records", "deal_label"]
+__all__ = ["ACCOUNT_COLUMNS", "ATTEMPT_COLUMNS", "DEAL_COLUMNS", "PRODUCT_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records", "deal_label"]
 
 #: Columns of the deals table; ``currency`` is the ISO code of ``amount``; ``missing_since`` the day a
 #: re-import of the deal's export no longer held it (None while it is there).
@@ -29,7 +29,9 @@ DEAL_COLUMNS = (
 )
 REP_COLUMNS = ("rep", "manager", "region", "quota", "email", "source")
 ACCOUNT_COLUMNS = ("account", "sector", "employees", "revenue", "year_established", "office_location", "subsidiary_of", "website", "source")
-_NUMERIC = {"amount", "quota", "revenue", "employees", "year_established"}
+#: Columns of the products table; ``currency`` is the ISO code of ``price``.
+PRODUCT_COLUMNS = ("product", "series", "price", "currency", "sku", "source")
+_NUMERIC = {"amount", "quota", "revenue", "employees", "year_established", "price"}
 ATTEMPT_COLUMNS = ("rep", "created_at", "objection_key", "objection", "rubric_id", "rubric_version", "rubric_sha", "mode",
                    "score", "passed", "scorecard", "transcript")
 _SCHEMA = f"""
@@ -51,6 +53,7 @@ CREATE TABLE IF NOT EXISTS drill_attempts (
 CREATE INDEX IF NOT EXISTS drill_attempts_rep ON drill_attempts(rep, created_at);
 CREATE TABLE IF NOT EXISTS reps ({', '.join(c + (' TEXT PRIMARY KEY' if c == 'rep' else ' REAL' if c == 'quota' else ' TEXT') for c in REP_COLUMNS)});
 CREATE TABLE IF NOT EXISTS accounts ({', '.join(c + (' TEXT PRIMARY KEY COLLATE NOCASE' if c == 'account' else ' REAL' if c in _NUMERIC else ' TEXT') for c in ACCOUNT_COLUMNS)});
+CREATE TABLE IF NOT EXISTS products ({', '.join(c + (' TEXT PRIMARY KEY COLLATE NOCASE' if c == 'product' else ' REAL' if c in _NUMERIC else ' TEXT') for c in PRODUCT_COLUMNS)});
 """
 
 
@@ -84,7 +87,7 @@ def _neutral(row: sqlite3.Row) -> dict[str, Any]:
 
 
 class Records:
-    """Deals and reps, upserted by id or name."""
+    """Deals, reps, accounts and products, upserted by id or name."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.db = connection
@@ -143,11 +146,23 @@ class Records:
         """Insert or update reps by name (call inside a transaction)."""
         return self._upsert("reps", "rep", REP_COLUMNS, rows, source)
 
+    def _upsert_named(self, table: str, key: str, columns: tuple[str, ...], rows: list[dict[str, Any]], source: str) -> ImportCounts:
+        """Upsert by a name matched without case: a row keeps the spelling already stored."""
+        known = {row[0].casefold(): row[0] for row in self.db.execute(f"SELECT {key} FROM {table}")}
+        rows = [{**row, key: known.get(row[key].casefold(), row[key])} for row in rows]
+        return self._upsert(table, key, columns, rows, source)
+
     def upsert_accounts(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
         """Insert or update accounts by name, matched without case (call inside a transaction)."""
-        known = {row["account"].casefold(): row["account"] for row in self.db.execute("SELECT account FROM accounts")}
-        rows = [{**row, "account": known.get(row["account"].casefold(), row["account"])} for row in rows]
-        return self._upsert("accounts", "account", ACCOUNT_COLUMNS, rows, source)
+        return self._upsert_named("accounts", "account", ACCOUNT_COLUMNS, rows, source)
+
+    def upsert_products(self, rows: list[dict[str, Any]], source: str) -> ImportCounts:
+        """Insert or update products by name, matched without case (call inside a transaction)."""
+        return self._upsert_named("products", "product", PRODUCT_COLUMNS, rows, source)
+
+    def products(self, *, raw: bool = False) -> list[dict[str, Any]]:
+        """Every imported product, neutralised unless ``raw``."""
+        return self._select("products", [], [], raw)
 
     def accounts(self, *, raw: bool = False) -> list[dict[str, Any]]:
         """Every imported account, neutralised unless ``raw``."""

@@ -128,17 +128,18 @@ def not_prose(text: str) -> bool:
     return len(re.findall(r"[A-Za-z]{2,}", text)) < 3 or sum(c.isalpha() for c in visible) < 0.6 * len(visible)
 
 
-def money(value: float | None, currency: str | None = None) -> str:
+def money(value: float | None, currency: str | None = None, places: int = 0) -> str:
     """An amount in its currency (ISO code): ``$12,500``, ``€12,500``, ``12,500 CHF``; bare without one; 'unknown' when None.
 
     Symbols come from labelled data (``knowledge/defaults/currencies.yaml``); a code without one prints after the number.
+    ``places`` keeps cents (a unit price), where deal amounts are rounded to whole units.
     """
     if value is None:
         return "unknown"
     from coachgen.knowledge.defaults import load
 
-    number = f"{abs(value):,.0f}"
-    sign = "-" if round(value) < 0 else ""
+    number = f"{abs(value):,.{places}f}"
+    sign = "-" if round(value, places) < 0 else ""
     if not currency:
         return sign + number
     symbol = load("currencies")["print"].get(currency.upper())

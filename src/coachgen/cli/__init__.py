@@ -17,6 +17,7 @@ from coachgen.cli import (
     kb,
     pipeline,
     prep,
+    products,
     prompts,
     reps,
     train,
@@ -36,6 +37,7 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(deals.app, name="deals")
 app.add_typer(reps.app, name="reps")
 app.add_typer(accounts.app, name="accounts")
+app.add_typer(products.app, name="products")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(coach.app, name="coach")
 app.command("prep")(prep.prep)

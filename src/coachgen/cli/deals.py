@@ -35,7 +35,7 @@ def _indexing_bar() -> Iterator[Optional[Callable[[int, int], None]]]:
 def import_records(ctx: typer.Context, file: Path, kind: str, mapping: Optional[str], preset: Optional[str] = None,
                    stages: Optional[str] = None, strict: bool = False, dayfirst: Optional[bool] = None, decimal: Optional[str] = None,
                    replace: bool = False, encoding: Optional[str] = None, next_steps: bool = False) -> None:
-    """Shared by ``deals``, ``reps`` and ``accounts import``: records plus indexed notes, with a line per skipped row."""
+    """Shared by ``deals``, ``reps``, ``accounts`` and ``products import``: records plus indexed notes, with a line per skipped row."""
     from rich.markup import escape
 
     from coachgen.errors import InputError

@@ -1,9 +1,9 @@
-"""CRM exports (CSV or JSON) of deals, rep rosters and accounts, mapped onto coachgen's fields.
+"""CRM exports (CSV or JSON) of deals, rep rosters, accounts and products, mapped onto coachgen's fields.
 
 Headers are matched case- and punctuation-insensitively against each field's aliases; ``--map
 field=column`` and the Salesforce / HubSpot presets add more. Only each table's key is required (the
-deal id, the rep's name, the account's name): every other field may be blank, and a column that is
-recognised automatically never becomes required.
+deal id, the rep's name, the account's name, the product's name): every other field may be blank, and a
+column that is recognised automatically never becomes required.
 
 A row that cannot be used (no key, a value that is not a date or an amount, a repeated id, the wrong
 number of fields) is skipped with its line number and the reason; the others are imported. Values are
@@ -40,6 +40,7 @@ __all__ = [
     "DEAL_FIELDS",
     "KEYS",
     "PRESETS",
+    "PRODUCT_FIELDS",
     "REP_FIELDS",
     "SHOWN_SKIPS",
     "CrmTable",
@@ -51,7 +52,7 @@ __all__ = [
     "read_crm_table",
 ]
 
-RecordKind = Literal["deals", "reps", "accounts"]
+RecordKind = Literal["deals", "reps", "accounts", "products"]
 
 #: Deal fields and the headers each is recognised by.
 DEAL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -92,9 +93,20 @@ ACCOUNT_FIELDS: dict[str, tuple[str, ...]] = {
     "subsidiary_of": ("subsidiary of", "parent", "parent company", "parent account"),
     "website": ("website", "domain", "company domain name", "url"),
 }
-FIELDS: dict[RecordKind, dict[str, tuple[str, ...]]] = {"deals": DEAL_FIELDS, "reps": REP_FIELDS, "accounts": ACCOUNT_FIELDS}
+#: Product (price list) fields and their headers; the price is an amount read like a deal's, with its currency.
+PRODUCT_FIELDS: dict[str, tuple[str, ...]] = {
+    "product": ("product", "product name", "name", "item", "item name"),
+    "series": ("series", "product family", "family", "product series", "product line", "product category", "category"),
+    "price": ("price", "sales price", "list price", "unit price", "standard price", "msrp"),
+    "currency": ("currency", "currency code", "price currency", "product currency"),
+    "sku": ("sku", "product code", "product sku", "item code", "part number"),
+}
+FIELDS: dict[RecordKind, dict[str, tuple[str, ...]]] = {"deals": DEAL_FIELDS, "reps": REP_FIELDS, "accounts": ACCOUNT_FIELDS,
+                                                        "products": PRODUCT_FIELDS}
 #: The one field each table requires: its key.
-KEYS: dict[RecordKind, str] = {"deals": "id", "reps": "rep", "accounts": "account"}
+KEYS: dict[RecordKind, str] = {"deals": "id", "reps": "rep", "accounts": "account", "products": "product"}
+#: The amount whose currency each row keeps, in the tables that have one.
+PRICED: dict[RecordKind, str] = {"deals": "amount", "products": "price"}
 #: Standard export headers of common CRMs, field -> header.
 PRESETS: dict[str, dict[str, str]] = {
     "salesforce": {
@@ -114,7 +126,7 @@ PRESETS: dict[str, dict[str, str]] = {
 #: Skipped rows listed one by one before the rest are only counted.
 SHOWN_SKIPS = 20
 DATE_FIELDS = frozenset({"created", "close_date", "stage_changed", "last_activity"})
-AMOUNT_FIELDS = frozenset({"amount", "quota", "revenue"})
+AMOUNT_FIELDS = frozenset({"amount", "quota", "revenue", "price"})
 WHOLE_FIELDS = frozenset({"employees", "year_established"})
 _DELIMITERS = (",", ";", "\t", "|")
 
@@ -163,7 +175,7 @@ def parse_mapping(spec: str | None) -> dict[str, str]:
     if not spec:
         return {}
     mapping: dict[str, str] = {}
-    known = set(DEAL_FIELDS) | set(REP_FIELDS) | set(ACCOUNT_FIELDS)
+    known = {name for fields in FIELDS.values() for name in fields}
     for part in spec.split(","):
         field_name, sep, column = part.partition("=")
         field_name, column = field_name.strip(), column.strip()
@@ -285,6 +297,9 @@ def _detect_kind(headers: list[str], mapping: dict[str, str]) -> RecordKind:
         return "deals"
     if has("accounts", "account") and any(has("accounts", name) for name in ("sector", "employees", "revenue", "year_established", "subsidiary_of")):
         return "accounts"
+    if (has("products", "product") and any(has("products", name) for name in ("series", "price", "sku"))
+            and not any(has("deals", name) for name in ("account", "rep", "amount", "close_date"))):
+        return "products"  # a price list, not deals that name their product
     if has("deals", "id") and not has("reps", "manager"):
         return "deals"
     return "reps"
@@ -355,7 +370,7 @@ def read_crm_table(
     kind: RecordKind | None = None,
     options: ReadOptions | None = None,
 ) -> CrmTable:
-    """Parse a CSV or JSON export into deal, rep or account rows; ``kind`` is detected from headers when None.
+    """Parse a CSV or JSON export into deal, rep, account or product rows; ``kind`` is detected from headers when None.
 
     Unusable rows are skipped and listed in :attr:`CrmTable.skipped`; ``InputError`` when no row is
     usable, or (``options.strict``) when any row was skipped or any stage is unrecognised.
@@ -386,6 +401,7 @@ def read_crm_table(
     unknown: Counter[str] = Counter()
     currencies: Counter[str] = Counter()
     unit = "line" if delimiter else "record"
+    priced = PRICED.get(kind)
     for line, raw in raw_rows:
         try:
             row = _convert(kind, raw, columns, decided)
@@ -406,7 +422,8 @@ def read_crm_table(
             row["status"] = meaning.outcome or "open"
             if meaning.outcome is None and row.get("stage"):
                 unknown[row["stage"]] += 1
-            named = _currency_code(row.get("currency"), options.currency) or amount_currency(raw.get(columns.get("amount", "")), options.currency)
+        if priced:
+            named = _currency_code(row.get("currency"), options.currency) or amount_currency(raw.get(columns.get(priced, "")), options.currency)
             row["currency"] = named
             if named:
                 currencies[named] += 1
@@ -417,12 +434,13 @@ def read_crm_table(
         more = f" (and {len(skipped) - 1} more rows skipped)" if len(skipped) > 1 else ""
         raise InputError(f"{source}: nothing to import: {first}{more}")
     currency = None
-    if kind == "deals":
+    if priced:
         currency = currencies.most_common(1)[0][0] if currencies else default_currency(options.currency)
         for row in rows:
             row["currency"] = row["currency"] or currency
         if len(currencies) > 1:
-            decided.notes.append(f"amounts in several currencies ({', '.join(sorted(currencies))}): each deal keeps its own")
+            decided.notes.append(f"{priced}s in several currencies ({', '.join(sorted(currencies))}): each {kind[:-1]} keeps its own")
+    if kind == "deals":
         blank = sum(1 for row in rows if not row.get("stage"))
         if blank:
             decided.notes.append(f"{blank} deals have no stage: counted as open")
