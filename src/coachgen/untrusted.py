@@ -145,7 +145,10 @@ def _controls(text: str) -> str:
 
 def clean_output(text: str, allowlist: tuple[str, ...] = ()) -> str:
     """Model output without control characters, HTML tags, and links or images outside ``allowlist`` (domains)."""
-    return _links(_TAG.sub("", _controls(text)), allowlist)
+    text, before = _controls(text), None
+    while text != before:  # a tag around tags ("<!-- <img ...> -->") is whole only once the inner ones are gone
+        before, text = text, _TAG.sub("", text)
+    return _links(text, allowlist)
 
 
 def _pieces(text: str, allowlist: tuple[str, ...]) -> tuple[str, list[tuple[str, bool]]]:
