@@ -118,3 +118,27 @@ def test_show_sent_and_the_default_for_the_embedded_model(sample_copy, server, m
     local = chat_model(kb)
     assert local.redactor is None and local.audit is None  # embedded model: nothing leaves the machine
     assert chat_model(KnowledgeBase(load_settings(home=sample_copy, redact="always"))).redactor is not None
+
+
+def test_names_are_redacted_in_any_case_and_only_as_whole_words():
+    redactor = Redactor({"Rachel Stein": "PERSON", "Harborline Logistics": "ACCOUNT", "Will Price": "PERSON", "Ann Lee": "PERSON"})
+    sent = redactor.redact("rachel stein, RACHEL  STEIN and Rachel\nStein met harborline and HARBORLINE; Harborline-based team. "
+                           "Annual review with Leeds; we will price it. Will said so. ANN agreed.")
+    assert not re.search(r"rachel|stein|harborline", sent, re.IGNORECASE), sent
+    assert "Annual" in sent and "Leeds" in sent  # whole words only
+    assert "Will said" not in sent and "ANN agreed" not in sent  # a first name alone, capitalised
+    lower = Redactor({"Will Smithers": "PERSON", "Harborline Logistics": "ACCOUNT"}).redact("we will see; logistics is slow")
+    assert lower == "we will see; logistics is slow"  # an ordinary word alone, in lower case, stays
+    assert redactor.restore(redactor.redact("harborline")) == "Harborline Logistics"
+
+
+def test_names_in_any_case_never_reach_the_endpoint_nor_the_audit_log(sample_copy, server):
+    url, seen = server
+    env = {"COACHGEN_LLM_BASE_URL": url, "COACHGEN_LLM_API_KEY": "sk-test", "COACHGEN_LLM_MODEL": "m"}
+    notes = "rachel stein asked for 20% off. RACHEL STEIN will sign; harborline and HARBORLINE LOGISTICS want a pilot."
+    result = CliRunner().invoke(app, ["debrief", "D-1001", "--notes", notes], env=env)
+    assert result.exit_code == 0, result.output
+    sent = json.dumps(seen, ensure_ascii=False)
+    logged = audit_path(sample_copy).read_text(encoding="utf-8")
+    assert seen and not re.search(r"rachel|stein|harborline", sent, re.IGNORECASE)
+    assert not re.search(r"rachel|stein|harborline", logged, re.IGNORECASE)
