@@ -1,12 +1,18 @@
 """Render artifacts as Markdown, JSON or one self-contained, escaped HTML file.
 
 Artifacts first become a simple outline (title, meta lines, sections of items), so Markdown and
-HTML are two views of the same content.
+HTML are two views of the same content. Outline text mixes coachgen's words with text it did not
+write (CRM fields, notes, playbook lines, model prose), already neutralised upstream; each format
+still shows it only as text: HTML escapes every character that means markup, and Markdown escapes
+backslashes, ``<``, link and image syntax, and a block marker at the start of any line (``#``, ``>``,
+``=``/``-`` underlines, list markers, fences, tables, link definitions), and keeps a multi-line item
+inside its list item, so no line of it can become a heading, a link, an image or raw HTML.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,16 +68,20 @@ def plan_outline(plan: Any) -> Outline:
             + (f". Ask: {m.question.text}{_cite(m.question.sources)}" if m.question else "")
             for m in plan.meddpicc
         ]),
-        Section("Discovery questions", [q.text + _cite(q.sources) for q in plan.discovery_questions], numbered=True),
+        Section("Discovery questions", [q.text + _cite(q.sources) for q in plan.discovery_questions]
+                or ["None found in the knowledge base (see the notes for how to add them)."], numbered=bool(plan.discovery_questions)),
         Section("Objections raised in the notes", [
             f"They said: \"{o.raised}\". Library: {o.objection} Response: {o.response.text}{_cite(o.response.sources)}" for o in plan.objections
         ] or ["None found in the notes."]),
-        Section("If they say X, do Y", [f"If they say \"{s.if_they_say}\": {s.then_do}{_cite(s.sources)}" for s in plan.scenarios]),
-        Section("Value story", [f"Why we are in business: {plan.value_story.why_us}", f"Their need: {plan.value_story.their_need}",
-                                f"How we solve it: {plan.value_story.how_we_solve}{_cite(plan.value_story.sources)}"]),
-        Section("Content to send", [c.text + _cite(c.sources) for c in plan.content_to_send] or ["Nothing found in the knowledge base."]),
+        Section("If they say X, do Y", [f"If they say \"{s.if_they_say}\": {s.then_do}{_cite(s.sources)}" for s in plan.scenarios]
+                or ["No objection responses in the knowledge base (see the notes)."]),
+        Section("Value story", [line for line in (
+            f"Why buyers choose us: {plan.value_story.why_us}" if plan.value_story.why_us else "Why buyers choose us: no value drivers in the knowledge base.",
+            f"Their need: {plan.value_story.their_need}",
+            f"How we solve it: {plan.value_story.how_we_solve}{_cite(plan.value_story.sources)}" if plan.value_story.how_we_solve else None) if line]),
+        Section("Content for the buyer", [c.text + _cite(c.sources) for c in plan.content_to_send] or ["Nothing found in the knowledge base."]),
     ]
-    return Outline(f"Pre-call plan: {deal.account} ({deal.id}), {plan.call_type} call", _meta(head), sections + _closing(plan))
+    return Outline(f"Pre-call plan: {deal.account or deal.name or 'deal'} ({deal.id}), {plan.call_type} call", _meta(head), sections + _closing(plan))
 
 
 def debrief_outline(debrief: Any) -> Outline:
@@ -84,10 +94,10 @@ def debrief_outline(debrief: Any) -> Outline:
         Section("MEDDPICC since the plan", [f"{c.element}: {c.before} -> {c.now}" + (f" (\"{c.evidence}\")" if c.evidence else "")
                                             for c in debrief.meddpicc_changes]),
         Section("Skill behind the stumbles", [f"\"{s.stumble}\" ({s.objection}): practise with {s.module.text}{_cite(s.module.sources)}"
-                                              for s in debrief.skills] or ["No objection from the library in the call notes."]),
+                                              for s in debrief.skills] or ["No objection of the knowledge base in the call notes."]),
         Section("Check-in", [f"Agree one change and check in on {debrief.check_in}."]),
     ]
-    return Outline(f"Debrief: {deal.account} ({deal.id})", _meta(debrief.header), sections + _closing(debrief))
+    return Outline(f"Debrief: {deal.account or deal.name or 'deal'} ({deal.id})", _meta(debrief.header), sections + _closing(debrief))
 
 
 def _pct(value: float | None) -> str:
@@ -223,12 +233,35 @@ def _closing(artifact: Any) -> list[Section]:
     return sections + ([Section("Notes", list(artifact.notes))] if artifact.notes else [])
 
 
+#: What makes a line a Markdown block where it starts: heading, quote, list item, underline or break, fence, link definition.
+_BLOCK_START = re.compile(r"#{1,6}(?:\s|$)|>|[-+*](?:\s|$)|(?:=+|-+|[-*_\s]{3,})$|```|~~~|\[[^\]]*\]:")
+_ORDERED_START = re.compile(r"(\d{1,9})(?=[.)](?:\s|$))")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _md_text(text: str, continuation: str | None = "  ") -> str:
+    """``text`` as Markdown that shows it literally; its lines stay in one block (``continuation`` indents them),
+    or become one line when ``continuation`` is None (headings, meta lines)."""
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\\", "\\\\").replace("<", "\\<").replace("|", "\\|").replace("![", "!\\[").replace("](", "]\\(")
+    lines = [" ".join(line.split()) for line in text.split("\n")] if continuation is not None else [" ".join(text.split())]
+    escaped = []
+    for line in filter(None, lines):
+        ordered = _ORDERED_START.match(line)
+        if ordered:  # "1. " and "1) " start a numbered list: escape the dot
+            line = f"{ordered.group(1)}\\{line[ordered.end():]}"
+        elif _BLOCK_START.match(line):
+            line = "\\" + line
+        escaped.append(line)
+    return ("  \n" + (continuation or "")).join(escaped)
+
+
 def to_markdown(outline: Outline) -> str:
-    """Plain Markdown."""
-    lines = [f"# {outline.title}", "", *[f"_{line}_  " for line in outline.meta], ""]
+    """Plain Markdown; every piece of text shows as text (see the module docstring)."""
+    lines = [f"# {_md_text(outline.title, None)}", "", *[f"_{_md_text(line, None)}_  " for line in outline.meta], ""]
     for section in outline.sections:
-        lines += [f"## {section.title}", ""]
-        lines += [f"{n}. {item}" if section.numbered else f"- {item}" for n, item in enumerate(section.items, 1)]
+        lines += [f"## {_md_text(section.title, None)}", ""]
+        lines += [f"{n}. {_md_text(item, '   ')}" if section.numbered else f"- {_md_text(item)}" for n, item in enumerate(section.items, 1)]
         lines.append("")
     return "\n".join(lines)
 
