@@ -52,6 +52,19 @@ def test_queries_file_prints_json_lines(run, sample_copy, tmp_path):
     assert all(len(line["results"]) == 2 for line in lines)
 
 
+def test_search_explain_shows_each_signal(run, sample_copy):
+    human = run("kb", "search", "D-1006", "--k", "2", "--explain")
+    assert human.exit_code == 0, human.output
+    assert "why: dense" in human.stdout and "exact 2 x 1.00" in human.stdout
+    assert "rare terms held: D-1006" in human.stdout and "lookup" in human.stdout
+    hits = json.loads(run("kb", "search", "volume tiers", "--k", "3", "--explain", "--json").stdout)
+    why = hits[0]["explain"]
+    assert why["rank"] == 1 and why["score"] == hits[0]["score"]
+    assert set(why["contributions"]) == {"dense", "lexical", "phrase", "exact"}
+    assert abs(sum(why["contributions"].values()) - why["score"]) < 1e-5
+    assert "explain" not in json.loads(run("kb", "search", "volume tiers", "--k", "1", "--json").stdout)[0]
+
+
 def test_ingest_sample_flag_and_bad_files_exit_non_zero(run, tmp_path):
     result = run("kb", "ingest", "--sample", "--json")
     assert result.exit_code == 0, result.output

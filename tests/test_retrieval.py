@@ -5,7 +5,9 @@ from datetime import date
 import pytest
 
 from coachgen.errors import InputError
-from coachgen.retrieval import Filters, search, search_many
+from coachgen.index.catalog import Scope
+from coachgen.index.lexical import read_query
+from coachgen.retrieval import STOPWORDS, Filters, search, search_many
 from coachgen.retriever import CoachgenRetriever
 
 
@@ -56,6 +58,31 @@ def test_filters(sample_kb):
     by_stage = search(sample_kb, "questions", k=10, filters=Filters(stage=("demo",)))
     assert by_stage and all(hit.kind != "product" for hit in by_stage)
     assert search(sample_kb, "pricing", filters=Filters(kind=("announcement",), tag=("nonexistent",))) == []
+
+
+def test_filters_and_expiry_are_applied_inside_the_lexical_query(sample_kb):
+    weights = (3.0, 2.0, 1.0)
+    everything = dict(sample_kb.catalog.lexical_documents('"pricing"', 100, weights))
+    objections = dict(sample_kb.catalog.lexical_documents('"pricing"', 100, weights, Scope(kind=("Objection",))))
+    assert objections and set(objections) < set(everything) and all("#" in key for key in objections)
+    promo = sample_kb.catalog.lexical_documents('"waived"', 10, weights)
+    assert [key for key, _ in promo] == ["announcements/2026-q2-promo.md"]
+    assert sample_kb.catalog.lexical_documents('"waived"', 10, weights, Scope(live_on=date(2026, 11, 22))) == []
+
+
+def test_a_deal_id_alone_finds_that_deals_notes(sample_kb):
+    hits = search(sample_kb, "d-1006", k=3, explain=True)
+    assert hits[0].deal_id == "D-1006" and hits[0].explain.lookup and hits[0].explain.terms == ["d-1006"]
+    assert all(hit.explain.exact == 0 for hit in hits[1:]) and hits[0].score > 2 > hits[1].score
+
+
+def test_query_terms_and_phrases():
+    text = read_query('is "SOC 2" done for QM-T400, or does Haulsight\'s tier cover it', STOPWORDS)
+    terms = {unit.text: unit for unit in text.terms}
+    assert terms["QM-T400"].match == '"qm t400"' and not terms["QM-T400"].ordinary
+    assert terms["SOC 2"].match == '"soc 2"' and [part.text for part in terms["SOC 2"].parts] == ["SOC"]
+    assert terms["tier"].ordinary and terms["Haulsight's"].match == '"haulsight"' and not terms["Haulsight's"].ordinary
+    assert {unit.match for unit in text.phrases} >= {'"soc 2"', '"done for qm"', '"haulsight s tier"', '"tier cover"'}
 
 
 def test_expired_documents_are_left_out_unless_asked_for(sample_kb):

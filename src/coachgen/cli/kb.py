@@ -86,6 +86,8 @@ def search(
     include_expired: bool = typer.Option(False, "--include-expired", help="Also return expired documents."),
     queries: Optional[Path] = typer.Option(None, "--queries", help="File with one query per line; prints JSON Lines."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
+    explain: bool = typer.Option(False, "--explain", help="Show why each hit ranked where it did: its dense, lexical, "
+                                 "phrase and exact-term scores, their weights and the final score."),
 ) -> None:
     """Hybrid search (meaning + keywords) over the knowledge base."""
     from coachgen.retrieval import Filters, search_many
@@ -95,7 +97,7 @@ def search(
         fail("give either a QUERY or --queries FILE")
     kb = open_kb(ctx)
     filters = Filters(tuple(kind), tuple(tag), tuple(stage), tuple(deal), tuple(rep))
-    options = {"k": k, "filters": filters, "include_expired": include_expired, "per_doc": per_doc}
+    options = {"k": k, "filters": filters, "include_expired": include_expired, "per_doc": per_doc, "explain": explain}
     if queries is not None:
         from coachgen.ingest.loader import read_text
 
@@ -126,8 +128,27 @@ def _print_hits(hits) -> None:
         reviewed = f", reviewed {hit.reviewed}" if hit.reviewed else ""
         console.print(f"[bold]{number}. {escape(hit.section)}[/bold]{flags}")
         console.print(f"   [dim]{escape(hit.source)} · {hit.kind}{reviewed} · score {hit.score:.4f} · id {hit.id}[/dim]")
+        if hit.explain is not None:
+            for line in _why(hit.explain):
+                console.print(f"   [cyan]{escape(line)}[/cyan]")
         snippet = " ".join(hit.text.split())
         console.print(f"   {escape(snippet[:300])}{'…' if len(snippet) > 300 else ''}\n")
+
+
+def _why(why) -> list[str]:
+    """An explanation as lines: the sum that gives the score, then the phrases and rare terms behind it."""
+    parts = [f"dense {why.dense:.3f}"] + [f"{name} {why.weights[name]:g} x {getattr(why, name):.2f}" for name in ("lexical", "phrase", "exact")]
+    lines = [f"why: {' + '.join(parts)} = {why.score:.4f}" + (f" (chunk {why.chunk_score:.4f})" if why.chunk_score != why.score else "")]
+    if why.phrases:
+        lines.append("     phrases held: " + "; ".join(f'"{phrase}"' for phrase in why.phrases))
+    if why.rare_terms:
+        held = ", ".join(why.terms) or "none"
+        lines.append(f"     rare terms held: {held} (of {', '.join(why.rare_terms)})" + ("; the query is a lookup of rare terms" if why.lookup else ""))
+    if why.term_documents and why.rank == 1:
+        counts = ", ".join(f"{term} {count}" for term, count in why.term_documents.items())
+        lines.append(f"     documents holding each term, of {why.searched} searched: {counts} (rare: at most {why.rare_limit},"
+                     " and not an everyday English word)")
+    return lines
 
 
 @app.command("list")

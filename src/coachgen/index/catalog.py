@@ -8,7 +8,6 @@ Chroma whose ids the catalog does not hold are ignored and swept away.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, Iterable, Iterator
 from coachgen.errors import ConfigError, IndexBusyError, SchemaVersionError
 from coachgen.ingest.documents import Chunk, Document
 
-__all__ = ["SCHEMA_VERSION", "Catalog", "ChunkRow", "FileRow", "connect"]
+__all__ = ["SCHEMA_VERSION", "Catalog", "ChunkRow", "FileRow", "Scope", "connect"]
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -125,12 +124,39 @@ def _chunk_row(row: sqlite3.Row) -> ChunkRow:
     )
 
 
-def fts_query(text: str, stopwords: frozenset[str]) -> str | None:
-    """An FTS5 OR-query of the text's words, stopwords dropped; None when nothing is left."""
-    words = [word for word in re.findall(r"[\w']+", text.lower()) if word not in stopwords and len(word) > 1]
-    words = [word.replace("'", "") for word in words]
-    unique = list(dict.fromkeys(word for word in words if word))
-    return " OR ".join(f'"{word}"' for word in unique) or None
+@dataclass(frozen=True)
+class Scope:
+    """The documents a lexical query may return: any of the kinds, tags, stages, deal ids and reps given
+    (kinds, tags and stages ignore case), and with ``live_on`` only those not expired on that day."""
+
+    kind: tuple[str, ...] = ()
+    tag: tuple[str, ...] = ()
+    stage: tuple[str, ...] = ()
+    deal: tuple[str, ...] = ()
+    rep: tuple[str, ...] = ()
+    live_on: date | None = None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """A condition on ``documents d`` ("1" when nothing is restricted) and its arguments."""
+        clauses: list[str] = []
+        args: list[Any] = []
+
+        def any_of(template: str, values: Iterable[str]) -> None:
+            values = list(values)
+            if values:
+                clauses.append(template.format(marks=",".join("?" * len(values))))
+                args.extend(values)
+
+        any_of("lower(d.kind) IN ({marks})", (value.lower() for value in self.kind))
+        for field, values in (("tags", self.tag), ("stages", self.stage)):
+            any_of(f"EXISTS (SELECT 1 FROM json_each(d.meta, '$.{field}') WHERE lower(value) IN ({{marks}}))",
+                   (value.lower() for value in values))
+        any_of("d.deal_id IN ({marks})", self.deal)
+        any_of("d.rep IN ({marks})", self.rep)
+        if self.live_on is not None:
+            clauses.append("(d.expires IS NULL OR d.expires >= ?)")
+            args.append(self.live_on.isoformat())
+        return " AND ".join(clauses) or "1", args
 
 
 class Catalog:
@@ -272,14 +298,54 @@ class Catalog:
         )
         return [(row["id"], row["score"]) for row in rows]
 
-    def lexical_documents(self, match: str, limit: int, weights: tuple[float, float, float]) -> list[tuple[str, float]]:
-        """Document keys ranked by BM25 over title, headings and whole text (higher is better)."""
+    def lexical_documents(self, match: str, limit: int, weights: tuple[float, float, float],
+                          scope: Scope = Scope()) -> list[tuple[str, float]]:
+        """Document keys in ``scope`` ranked by BM25 over title, headings and whole text (higher is better)."""
+        where, args = scope.sql()
         rows = self.db.execute(
             "SELECT d.key, -bm25(documents_fts, ?, ?, ?) AS score FROM documents_fts f JOIN documents d ON d.rowid = f.rowid "
-            "WHERE documents_fts MATCH ? ORDER BY bm25(documents_fts, ?, ?, ?) LIMIT ?",
-            (*weights, match, *weights, limit),
+            f"WHERE documents_fts MATCH ? AND {where} ORDER BY bm25(documents_fts, ?, ?, ?) LIMIT ?",
+            (*weights, match, *args, *weights, limit),
         )
         return [(row["key"], row["score"]) for row in rows]
+
+    def count_documents(self, scope: Scope = Scope(), match: str | None = None) -> int:
+        """How many documents in ``scope`` there are (that match an FTS5 query, when given)."""
+        where, args = scope.sql()
+        if match is None:
+            sql, params = f"SELECT 1 FROM documents d WHERE {where}", args
+        else:
+            sql = f"SELECT 1 FROM documents_fts f JOIN documents d ON d.rowid = f.rowid WHERE documents_fts MATCH ? AND {where}"
+            params = [match, *args]
+        return self.db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+
+    def documents_matching(self, match: str, scope: Scope = Scope(), limit: int = -1) -> list[str]:
+        """Keys of the documents in ``scope`` that match an FTS5 query (at most ``limit`` of them, if not -1)."""
+        where, args = scope.sql()
+        rows = self.db.execute(
+            "SELECT d.key FROM documents_fts f JOIN documents d ON d.rowid = f.rowid "
+            f"WHERE documents_fts MATCH ? AND {where} LIMIT ?", (match, *args, limit))
+        return [row["key"] for row in rows]
+
+    def documents_of_deals(self, deal_ids: list[str], scope: Scope = Scope()) -> dict[str, set[str]]:
+        """Keys of the documents in ``scope`` of each of these deal ids (by lower-cased id)."""
+        where, args = scope.sql()
+        wanted = sorted({deal_id.lower() for deal_id in deal_ids})
+        rows = self.db.execute(f"SELECT lower(d.deal_id) AS deal, d.key FROM documents d WHERE lower(d.deal_id) IN "
+                               f"({','.join('?' * len(wanted))}) AND {where}", (*wanted, *args))
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            found.setdefault(row["deal"], set()).add(row["key"])
+        return found
+
+    def chunks_matching(self, match: str, rowids: list[int]) -> set[str]:
+        """Ids of the given chunks (by rowid) whose title, heading path or text match an FTS5 query."""
+        if not rowids:
+            return set()
+        rows = self.db.execute(
+            "SELECT c.id FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid "
+            f"WHERE chunks_fts MATCH ? AND f.rowid IN ({','.join('?' * len(rowids))})", (match, *rowids))
+        return {row["id"] for row in rows}
 
     def chunk_ids_of_documents(self, keys: Iterable[str]) -> dict[str, list[str]]:
         """Chunk ids of each document, in order."""
