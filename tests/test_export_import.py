@@ -70,3 +70,14 @@ def test_export_never_leaves_a_partial_file(sample_kb, tmp_path, monkeypatch):
         export_jsonl(sample_kb, path)
     assert path.read_text() == "previous backup\n"
     assert [p.name for p in tmp_path.iterdir()] == ["backup.jsonl"]
+
+
+def test_vectors_record_how_chunks_were_embedded_and_reindex_brings_old_ones_up(copy_kb):
+    from coachgen.ingest.documents import EMBEDDING_FORMAT
+    from coachgen.maintenance import index_stats, reindex
+
+    assert index_stats(copy_kb)["embedding_format"] == EMBEDDING_FORMAT == 2
+    copy_kb.db.execute("DELETE FROM meta WHERE key = 'embedding_format'")  # an index built before formats were recorded
+    assert index_stats(copy_kb)["embedding_format"] == 1
+    assert reindex(copy_kb) == copy_kb.catalog.counts()["chunks"]
+    assert index_stats(copy_kb)["embedding_format"] == 2 and findable_share(copy_kb) >= 0.999

@@ -29,7 +29,7 @@ from coachgen.index.embeddings import Embedder, make_embedder
 from coachgen.index.vectors import VectorStore
 from coachgen.ingest.chunking import chunk_document
 from coachgen.ingest.crm import CrmTable
-from coachgen.ingest.documents import Chunk, Document
+from coachgen.ingest.documents import EMBEDDING_FORMAT, Chunk, Document
 from coachgen.knowledge.miners import MINER_VERSION, mine_document
 from coachgen.knowledge.records import KnowledgeRecord
 from coachgen.knowledge.store import KnowledgeStore, attach_chunks, ensure_schema, replace_records
@@ -311,6 +311,7 @@ class KnowledgeBase:
             embedder = self._embed(fresh, metadata, report, on_embed)
             if self.catalog.get_meta("embedder") is None:
                 self.catalog.set_meta("embedder", embedder.name)
+                self.catalog.set_meta("embedding_format", str(EMBEDDING_FORMAT))
                 self.catalog.set_meta("collection", self.vectors.name)
         for item in pending:
             self._commit(item, report)

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from coachgen.errors import InputError
 from coachgen.fileio import atomic_writer, check_output
 from coachgen.index.catalog import SCHEMA_VERSION, FileRow
-from coachgen.ingest.documents import Chunk, Document
+from coachgen.ingest.documents import EMBEDDING_FORMAT, Chunk, Document, embedding_text
 from coachgen.knowledge_base import KnowledgeBase, chunk_metadata
 from coachgen.records import ACCOUNT_COLUMNS, ATTEMPT_COLUMNS, DEAL_COLUMNS, PRODUCT_COLUMNS, REP_COLUMNS
 
@@ -57,10 +57,18 @@ def index_stats(kb: KnowledgeBase) -> dict[str, Any]:
         "knowledge_records": kb.knowledge.counts(),
         "drill_attempts": kb.db.execute("SELECT count(*) FROM drill_attempts").fetchone()[0],
         "embedder": kb.catalog.get_meta("embedder"),
+        "embedding_format": _embedding_format(kb),
         "schema_version": SCHEMA_VERSION,
         "home": str(kb.settings.home),
         "vector_store": kb.settings.chroma_url or str(kb.settings.chroma_path),
     }
+
+
+def _embedding_format(kb: KnowledgeBase) -> int | None:
+    """How the index's vectors were embedded (1 for an index built before formats were recorded; None when empty)."""
+    if kb.catalog.get_meta("embedder") is None:
+        return None
+    return int(kb.catalog.get_meta("embedding_format") or 1)
 
 
 def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
@@ -84,7 +92,7 @@ def export_jsonl(kb: KnowledgeBase, path: Path) -> dict[str, int]:
             handle.write(line)
 
         write({"type": "header", "format": EXPORT_FORMAT, "schema_version": SCHEMA_VERSION, "embedder": kb.catalog.get_meta("embedder"),
-               "manifest": MANIFEST_VERSION})
+               "embedding_format": _embedding_format(kb), "manifest": MANIFEST_VERSION})
         for file in files:
             write({"type": "file", **file.__dict__})
         for document in documents:
@@ -232,6 +240,7 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
     groups = _read_export(path)
     _check_records(path, groups)
     exported_by = groups["header"][0].get("embedder")
+    exported_format = groups["header"][0].get("embedding_format") or 1
     documents = [document_from_row({**row, "meta": row["meta"]}) for row in groups["document"]]
     by_key = {document.key: document for document in documents}
     chunks = [Chunk(row["id"], row["doc_key"], row["ordinal"], row["section"], row["text"]) for row in groups["chunk"]]
@@ -239,7 +248,7 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
     kb.forget_searches()
     with kb.write_lock(on_wait):
         embedder = kb.embedder
-        reuse = exported_by == embedder.name
+        reuse = exported_by == embedder.name and exported_format == EMBEDDING_FORMAT
         embedded = 0
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start:start + _BATCH]
@@ -251,6 +260,7 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
             kb.vectors.upsert([c.id for c in part], vectors, [chunk_metadata(by_key[c.doc_key]) for c in part])
         if kb.catalog.get_meta("embedder") is None:
             kb.catalog.set_meta("embedder", embedder.name)
+            kb.catalog.set_meta("embedding_format", str(EMBEDDING_FORMAT))
             kb.catalog.set_meta("collection", kb.vectors.name)
         with kb.catalog.transaction():
             for file in groups["file"]:
@@ -297,10 +307,11 @@ def reindex(kb: KnowledgeBase, on_wait: Callable[[str], None] | None = None) -> 
         chunks = list(kb.catalog.iter_chunks())
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start:start + _BATCH]
-            texts = [f"{chunk.section}\n{chunk.text}" for chunk in part]
+            texts = [embedding_text(chunk.section, chunk.text) for chunk in part]
             target.upsert([c.id for c in part], embedder.embed_batch(texts), [chunk_metadata(documents[c.doc_key]) for c in part])
         with kb.catalog.transaction():
             kb.catalog.set_meta("embedder", embedder.name)
+            kb.catalog.set_meta("embedding_format", str(EMBEDDING_FORMAT))
             kb.catalog.set_meta("collection", target.name)
         kb._vectors = target
         if current:

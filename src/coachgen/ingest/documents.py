@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["CURATION_FIELDS", "KINDS", "Chunk", "Curation", "Document", "chunk_id"]
+__all__ = ["CURATION_FIELDS", "EMBEDDING_FORMAT", "KINDS", "Chunk", "Curation", "Document", "chunk_id", "embedding_text"]
 
 #: Document kinds a front matter ``kind`` may name; ``deal_note`` is given to CRM notes.
 KINDS = (
@@ -86,8 +86,22 @@ class Chunk:
     text: str
 
     def embedding_text(self) -> str:
-        """What the embedder sees: the heading path gives the text its context."""
-        return f"{self.section}\n{self.text}"
+        """What the embedder sees; see :func:`embedding_text`."""
+        return embedding_text(self.section, self.text)
+
+
+#: How chunk texts are embedded; an index records it, ``kb reindex`` rebuilds older vectors.
+EMBEDDING_FORMAT = 2
+
+
+def embedding_text(section: str, text: str) -> str:
+    """A chunk as the embedder sees it: its heading path twice, then its text.
+
+    The heading path says what a section is about in the words a reader asks with; given twice, it
+    weighs more against a long text in the mean-pooled vector (recall@1 +0.02 to +0.06 on three
+    corpora, benchmarks/RESULTS.md). Format 1 gave it once.
+    """
+    return f"{section}\n{section}\n{text}"
 
 
 def chunk_id(doc_key: str, section: str, text: str) -> str:
