@@ -202,7 +202,7 @@ def _value_story(kb: "KnowledgeBase", pain: str | None, pack: SourcePack) -> Val
         why_us=(first_sentence(why.detail or why.text) if why else "")[:400],
         their_need=(pain or "Not yet established in the notes: find it on this call.")[:400],
         how_we_solve=how_text[:400],
-        sources=[n for record in ([why] if why else []) + list(how) for n in cite(kb, record, pack)],
+        sources=list(dict.fromkeys(n for record in ([why] if why else []) + list(how) for n in cite(kb, record, pack))),
     )
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["MINER_VERSION", "Context", "mine_document"]
 
 #: Bumped when the miners change what they find: the next ingest re-mines unchanged files.
-MINER_VERSION = "1"
+MINER_VERSION = "2"
 
 #: Meanings a heading can have, in the order that breaks ties.
 MEANINGS = ("training_module", "objection", "faq", "competitor", "stage", "discovery", "proof_point", "value_driver", "content_item", "product")

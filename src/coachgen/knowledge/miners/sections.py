@@ -230,8 +230,9 @@ def _listed(context: Context, section: Section, meaning: str) -> list[KnowledgeR
         elif meaning == "proof_point":
             found.append(ProofPoint(text=text, result=text, provenance=where))
         elif meaning == "content_item":
-            name, _, when = re.split(r"\s+[-–—:]\s+|:\s+|\s+\(", text, maxsplit=1)[0], "", text
-            found.append(ContentItem(text=clean(name.rstrip(")")), when=when if when != name else "", provenance=where))
+            split = re.search(r"\s+[-–—:]\s+|:\s+|\s+(?=\()", text)
+            name, when = (text[:split.start()], text[split.end():].strip()) if split else (text, "")
+            found.append(ContentItem(text=clean(name), when=when, provenance=where))
     if not items and meaning == "value_driver" and context.meaning(context.document.title) in (None, "value_driver", "product") \
             and not _children(context, section) and not context.means(section, "competitor"):
         first = next((block for block in section.blocks if block.kind == "paragraph" and not _metadata(context, block)), None)
