@@ -24,6 +24,7 @@ from coachgen.errors import (
     NotFoundError,
 )
 from coachgen.fileio import expand_user
+from coachgen.index import record_vectors
 from coachgen.index.catalog import Catalog, FileRow, connect, utc_now
 from coachgen.index.embeddings import Embedder, make_embedder
 from coachgen.index.vectors import VectorStore
@@ -101,6 +102,7 @@ class _Pending:
     metadata: dict[str, dict[str, Any]]
     old_ids: set[str]
     records: list[KnowledgeRecord] = field(default_factory=list)
+    unit_vectors: list[list[float]] = field(default_factory=list)  # one per record_vectors.units(records)
 
 
 class KnowledgeBase:
@@ -112,6 +114,7 @@ class KnowledgeBase:
         self.catalog = Catalog(self.db)
         self.records = Records(self.db)
         ensure_schema(self.db)
+        record_vectors.ensure_schema(self.db)
         self._knowledge: KnowledgeStore | None = None
         self._embedder = embedder
         self._vectors = vectors
@@ -313,8 +316,18 @@ class KnowledgeBase:
                 self.catalog.set_meta("embedder", embedder.name)
                 self.catalog.set_meta("embedding_format", str(EMBEDDING_FORMAT))
                 self.catalog.set_meta("collection", self.vectors.name)
+        self._embed_records(pending)
         for item in pending:
             self._commit(item, report)
+
+    def _embed_records(self, pending: list[_Pending]) -> None:
+        """Embed the records that get a vector of their own (:mod:`coachgen.index.record_vectors`), in one batch."""
+        texts = [text for item in pending for _, text in record_vectors.units(item.records)]
+        if not texts:
+            return
+        vectors = iter(self.embedder.embed_batch(texts))
+        for item in pending:
+            item.unit_vectors = [next(vectors) for _ in record_vectors.units(item.records)]
 
     def _embed(self, fresh: list[Chunk], metadata: dict[str, dict[str, Any]], report: IngestReport,
                on_embed: Callable[[int, int], None] | None) -> Embedder:
@@ -357,6 +370,7 @@ class KnowledgeBase:
         with self.catalog.transaction():
             self.catalog.replace_file(row, item.loaded.documents, item.chunks)
             replace_records(self.db, file.source, item.records)
+            record_vectors.replace(self.db, file.source, record_vectors.units(item.records), item.unit_vectors, self.embedder.name if item.unit_vectors else "")
             if item.loaded.crm is not None:
                 report.imports.append(self._import_table(item.loaded.crm, file.source, report, item.loaded.replace_deals))
             self.records.forget_rubrics(file.source)
@@ -402,6 +416,7 @@ class KnowledgeBase:
     def _remove(self, source: str) -> int:
         ids = self.catalog.remove_file(source)
         replace_records(self.db, source, [])
+        record_vectors.replace(self.db, source, [], [], "")
         self.records.forget_rubrics(source)
         if ids:
             self.vectors.delete(sorted(ids))

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from coachgen.errors import InputError
 from coachgen.fileio import atomic_writer, check_output
+from coachgen.index import record_vectors
 from coachgen.index.catalog import SCHEMA_VERSION, FileRow
 from coachgen.ingest.documents import EMBEDDING_FORMAT, Chunk, Document, embedding_text
 from coachgen.knowledge_base import KnowledgeBase, chunk_metadata
@@ -280,6 +281,7 @@ def import_jsonl(kb: KnowledgeBase, path: Path, on_wait: Callable[[str], None] |
             for file in groups["file"]:
                 rows = sorted((r for r in groups["knowledge"] if r["source"] == file["source"]), key=lambda r: r["ordinal"])
                 replace_records(kb.db, file["source"], [load_record(json.loads(r["data"])) for r in rows])
+            record_vectors.reembed_stored(kb.db, embedder)
             stored = {(a["rep"], a["created_at"], a["objection_key"]) for a in kb.records.attempts()}
             for attempt in groups["attempt"]:
                 if (attempt["rep"], attempt["created_at"], attempt["objection_key"]) not in stored:
@@ -310,6 +312,7 @@ def reindex(kb: KnowledgeBase, on_wait: Callable[[str], None] | None = None) -> 
             texts = [embedding_text(chunk.section, chunk.text) for chunk in part]
             target.upsert([c.id for c in part], embedder.embed_batch(texts), [chunk_metadata(documents[c.doc_key]) for c in part])
         with kb.catalog.transaction():
+            record_vectors.reembed_stored(kb.db, embedder)
             kb.catalog.set_meta("embedder", embedder.name)
             kb.catalog.set_meta("embedding_format", str(EMBEDDING_FORMAT))
             kb.catalog.set_meta("collection", target.name)

@@ -3,7 +3,9 @@
 A document scores the sum of four signals:
 
 - *dense*: ``max cosine(query, chunk)`` over its chunks (each embedded with its heading path).
-  Taking the best chunk keeps short, focused documents competitive with long ones;
+  Taking the best chunk keeps short, focused documents competitive with long ones. A chunk holding
+  a mined objection scores at least ``RECORD_WEIGHT`` times the query's cosine to the objection
+  alone (:mod:`coachgen.index.record_vectors`): buyers word their worries the way the record does;
 - *lexical*: ``LEXICAL_WEIGHT`` times its BM25 over title, headings and whole text, normalised by
   the best BM25 for the query: it rewards covering the query's words somewhere, not in one chunk;
 - *phrase*: ``PHRASE_WEIGHT`` times the share of the query's phrases it holds word for word;
@@ -29,6 +31,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from coachgen.errors import InputError
+from coachgen.index import record_vectors
 from coachgen.index.catalog import Catalog, ChunkRow, Scope
 from coachgen.index.lexical import QueryText, Unit, read_query
 from coachgen.index.vectors import chroma_where
@@ -47,6 +50,8 @@ EXACT_ONLY_DOCUMENTS = 50  # documents holding a rare term or a phrase that neit
 LEXICAL_WEIGHT = 0.12
 PHRASE_WEIGHT = 0.15
 EXACT_WEIGHT = 0.2
+RECORD_WEIGHT = 0.9  # a chunk's dense score is at least this times the cosine of the best record it holds
+RECORD_CANDIDATES = 20  # records most like the query whose chunks are considered
 LOOKUP_WEIGHT = 2.0  # more than the widest gap dense (cosines) and lexical can open between two documents
 RARE_SHARE = 0.05  # a term in at most this share of the documents searched is rare...
 RARE_DOCUMENTS = 3  # ...or in at most this many
@@ -104,7 +109,8 @@ class Explanation:
 
     rank: int
     score: float  # the document's score: the sum of the contributions below
-    dense: float  # cosine similarity of the document's best chunk to the query
+    dense: float  # cosine similarity of the document's best chunk to the query (or of a record it holds, weighted)
+    record: float  # RECORD_WEIGHT times the cosine of the best mined record (an objection...) the document holds, 0 if none
     lexical: float  # document BM25 over the best BM25 for this query, 0-1
     phrase: float  # share of the query's phrases the document holds word for word, 0-1
     exact: float  # share, weighted by rarity, of the query's rare terms it holds, 0-1
@@ -275,15 +281,21 @@ def search(
     unseen = [key for key in doc_lexical if key not in seen_docs][:LEXICAL_ONLY_DOCUMENTS]
     unseen += [key for key in exact.documents() if key not in seen_docs and key not in unseen][:EXACT_ONLY_DOCUMENTS]
     missing = [chunk_id for ids in kb.catalog.chunk_ids_of_documents(unseen).values() for chunk_id in ids]
+    records = _record_matches(kb, vector)
+    missing += [chunk_id for chunk_id in records if chunk_id not in dense and chunk_id not in missing]
     dense.update(_similarities(kb, vector, missing))
     rows.update(kb.catalog.chunks_by_id(missing))
+    for chunk_id, similarity in records.items():
+        if chunk_id in dense:
+            dense[chunk_id] = max(dense[chunk_id], similarity)
     per_document: dict[str, list[ChunkRow]] = {}
     for chunk_id, row in rows.items():
         if filters.accepts(row) and (include_expired or not _is_expired(row, today)) and chunk_id in dense:
             per_document.setdefault(row.doc_key, []).append(row)
     weights = {"lexical": LEXICAL_WEIGHT, "phrase": PHRASE_WEIGHT, "exact": LOOKUP_WEIGHT if exact.lookup else EXACT_WEIGHT}
     signals = {
-        doc_key: {"dense": max(dense[row.id] for row in chunks), "lexical": doc_lexical.get(doc_key, 0.0),
+        doc_key: {"dense": max(dense[row.id] for row in chunks), "record": max(records.get(row.id, 0.0) for row in chunks),
+                  "lexical": doc_lexical.get(doc_key, 0.0),
                   "phrase": exact.phrase_share(exact.held_by(doc_key)), "exact": exact.term_share(exact.held_by(doc_key))}
         for doc_key, chunks in per_document.items()
     }
@@ -300,6 +312,24 @@ def search(
         why = _explanation(rank, signals[doc_key], weights, exact, doc_key, chunk_score) if explain else None
         hits.append(_hit(row, doc_scores[doc_key], today, kb.settings, why))
     return hits
+
+
+def _record_matches(kb: "KnowledgeBase", vector: list[float]) -> dict[str, float]:
+    """The chunks holding the records most like the query, with ``RECORD_WEIGHT`` times the record's cosine."""
+    import numpy as np
+
+    key = ("record_vectors", kb.catalog.get_meta("write_generation"))
+    if key not in kb._memo:
+        kb._memo[key] = [record_vectors.load(kb.db, kb.catalog.get_meta("embedder") or "")]
+    chunk_ids, matrix = kb._memo[key][0]
+    if not chunk_ids:
+        return {}
+    similarities = matrix @ np.asarray(vector, dtype=np.float32)
+    best: dict[str, float] = {}
+    for index in np.argsort(-similarities)[:RECORD_CANDIDATES]:
+        chunk_id = chunk_ids[index]
+        best[chunk_id] = max(best.get(chunk_id, -1.0), RECORD_WEIGHT * float(similarities[index]))
+    return best
 
 
 def _combined(signals: dict[str, float], weights: dict[str, float]) -> float:

@@ -139,6 +139,8 @@ def _why(why) -> list[str]:
     """An explanation as lines: the sum that gives the score, then the phrases and rare terms behind it."""
     parts = [f"dense {why.dense:.3f}"] + [f"{name} {why.weights[name]:g} x {getattr(why, name):.2f}" for name in ("lexical", "phrase", "exact")]
     lines = [f"why: {' + '.join(parts)} = {why.score:.4f}" + (f" (chunk {why.chunk_score:.4f})" if why.chunk_score != why.score else "")]
+    if why.record and why.record >= why.dense:
+        lines.append(f"     dense comes from a mined objection the page holds, worded like the query ({why.record:.3f})")
     if why.phrases:
         lines.append("     phrases held: " + "; ".join(f'"{phrase}"' for phrase in why.phrases))
     if why.rare_terms:

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MINER_VERSION", "Context", "mine_document"]
 
-#: Bumped when the miners change what they find: the next ingest re-mines unchanged files.
-MINER_VERSION = "2"
+#: Bumped when the miners change what they find (or what is stored beside records, such as their vectors):
+#: the next ingest re-mines unchanged files.
+MINER_VERSION = "3"
 
 #: Meanings a heading can have, in the order that breaks ties.
 MEANINGS = ("training_module", "objection", "faq", "competitor", "stage", "discovery", "proof_point", "value_driver", "content_item", "product")
