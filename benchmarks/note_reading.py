@@ -1,0 +1,91 @@
+"""Note-sentence reading against hand labels: precision and recall per class, speaker and MEDDPICC accuracy.
+
+The labels are ``tests/fixtures/note_sentences.yaml`` (written from the two CRM exports by a helper who did
+not read coachgen's code). Only its ``tuning`` list may be used to tune; ``holdout`` is for measuring.
+A majority-class baseline is printed in the same run.
+
+    python benchmarks/note_reading.py [--split tuning|holdout|both] [--errors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from coachgen.index.embeddings import OnnxMiniLM  # noqa: E402
+from coachgen.note_reading import LABELS, read_sentences  # noqa: E402
+
+LABELLED = ROOT / "tests" / "fixtures" / "note_sentences.yaml"
+
+
+def _snake(element: str) -> str:
+    return element.lower().replace(" ", "_")
+
+
+def per_class(gold: list[str], predicted: list[str]) -> dict[str, tuple[float, float, int]]:
+    """label -> (precision, recall, support)."""
+    result = {}
+    for label in LABELS:
+        tp = sum(g == p == label for g, p in zip(gold, predicted))
+        said = sum(p == label for p in predicted)
+        real = sum(g == label for g in gold)
+        result[label] = (tp / said if said else 0.0, tp / real if real else 0.0, real)
+    return result
+
+
+def measure(embedder: OnnxMiniLM, items: list[dict], name: str, errors: bool) -> dict[str, object]:
+    """Print and return the figures for one split."""
+    start = time.perf_counter()
+    readings = read_sentences(embedder, [item["text"] for item in items])
+    seconds = time.perf_counter() - start
+    gold = [item["label"] for item in items]
+    predicted = [r.label for r in readings]
+    majority = Counter(gold).most_common(1)[0][0]
+    print(f"\n== {name}: {len(items)} sentences ({seconds * 1000 / len(items):.1f} ms each) ==")
+    print(f"{'class':<14}{'P':>6}{'R':>6}{'n':>5}   baseline (all '{majority}') P/R")
+    base = per_class(gold, [majority] * len(gold))
+    for label, (p, r, n) in per_class(gold, predicted).items():
+        print(f"{label:<14}{p:>6.2f}{r:>6.2f}{n:>5}   {base[label][0]:.2f}/{base[label][1]:.2f}")
+    accuracy = sum(g == p for g, p in zip(gold, predicted)) / len(gold)
+    print(f"accuracy {accuracy:.2f} (baseline {Counter(gold)[majority] / len(gold):.2f})")
+    flipped = sum(g == "buying_signal" and p == "concern" for g, p in zip(gold, predicted))
+    print(f"buying_signal read as concern: {flipped} of {gold.count('buying_signal')}")
+    speaker = sum(item["speaker"] == r.speaker for item, r in zip(items, readings)) / len(items)
+    print(f"speaker accuracy {speaker:.2f} (baseline all 'buyer' {sum(i['speaker'] == 'buyer' for i in items) / len(items):.2f})")
+    tp = said = real = 0
+    for item, r in zip(items, readings):
+        mine = {(_snake(e), s) for e, s in r.meddpicc.items()}
+        theirs = {(e, s) for e, s in (item["meddpicc"] or {}).items()}
+        tp, said, real = tp + len(mine & theirs), said + len(mine), real + len(theirs)
+    print(f"MEDDPICC element+status: P {tp / max(said, 1):.2f} R {tp / max(real, 1):.2f} ({real} labelled)")
+    dated = [(item, r) for item, r in zip(items, readings) if item["label"] == "commitment" and r.label == "commitment"]
+    print(f"commitment dates found: {sum(bool(r.date) for _, r in dated)} of {len(dated)} correctly labelled commitments")
+    if errors:
+        for item, r in zip(items, readings):
+            if item["label"] != r.label:
+                print(f"  {item['id']} {item['label']:>13} -> {r.label:<13} {item['text'][:110]}")
+    return {"accuracy": accuracy, "flipped": flipped}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=["tuning", "holdout", "both"], default="both")
+    parser.add_argument("--errors", action="store_true", help="list misread sentences (never use this on holdout to tune)")
+    args = parser.parse_args()
+    data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
+    embedder = OnnxMiniLM()
+    for split in ("tuning", "holdout"):
+        if args.split in (split, "both"):
+            measure(embedder, data[split], split, args.errors and split == "tuning")
+
+
+if __name__ == "__main__":
+    main()
