@@ -13,7 +13,8 @@ from coachgen.cli import app
 from coachgen.prompts import PromptLibrary
 from coachgen.render import debrief_outline, render
 
-CALL = "Rachel said your price is too high and asked for 20% off. Tomas confirmed he is our champion."
+CALL = ("Rachel said your price is too high and asked for 20% off. Tomas confirmed he is our champion. "
+        "I talked too much when she pushed back on price.")
 PLAN = {"objective": "Rachel Stein agrees to return the MSA redlines by 2 Dec.", "best_outcome": "Signature date agreed.",
         "minimum_outcome": "A dated legal review.", "agenda": ["Upfront contract", "Recap", "Next step"], "sources": [1]}
 
@@ -36,6 +37,7 @@ def test_debrief_compares_with_the_stored_plan(kb):
     assert PLAN["objective"] in prepared.questions[1].question
     champion = next(c for c in prepared.changes if c.element == "Champion")
     assert (champion.before, champion.now) == ("unknown", "known")
+    assert prepared.skills[0].stumble == "I talked too much when she pushed back on price."
     assert prepared.skills[0].objection == "Your price is too high."
     assert prepared.skills[0].module.text.startswith("Training module:")
     assert all(set(q.sources) <= prepared.pack.numbers() for q in prepared.questions)
@@ -98,3 +100,64 @@ def test_debrief_with_the_real_embedded_model(kb, tmp_path):
     assert all(set(q.sources) <= numbers for q in debrief.questions)
     assert {s.chunk_id for s in debrief.sources} == set(debrief.header.chunk_ids)
     assert CALL in kb.records.notes("D-1001")
+
+
+def test_a_buying_signal_in_budget_words_is_no_objection_and_no_stumble(kb):
+    """Issue 18 on D-1001: 'the budget line is approved' became a no-budget objection, 'qualify out' advice and a stumble."""
+    prepared = prepare_debrief(kb, PromptLibrary(kb.settings), "D-1001", "Tomas said the budget line for next year is approved.")
+    assert prepared.skills == []
+    assert not any(q.topic == "Skill" for q in prepared.questions)
+    assert not any("qualify out" in q.question.lower() for q in prepared.questions)
+    economic = next(c for c in prepared.changes if c.element == "Economic buyer")
+    assert economic.now == "known" and "budget line" in economic.evidence
+
+
+def test_a_buyer_concern_is_discussed_but_only_the_reps_admission_is_a_stumble(kb):
+    prepared = prepare_debrief(kb, PromptLibrary(kb.settings), "D-1001", "Rachel said your price is too high.")
+    assert prepared.skills == [] and any(q.topic == "Skill" for q in prepared.questions)
+
+
+def test_northwind_debrief_reads_the_call_by_meaning(tmp_path, embedder):
+    from coachgen.knowledge_base import KnowledgeBase
+    from coachgen.settings import load_settings
+    from pathlib import Path
+
+    corpus = Path(__file__).parent / "corpora" / "northwind"
+    base = KnowledgeBase(load_settings(home=tmp_path / "nw"), embedder=embedder)
+    try:
+        base.ingest([corpus])
+        deal = next(d for d in base.records.deals() if d["status"] == "open")
+        call = "The FD said the budget for next year is approved. I forgot to ask who else signs the order form."
+        prepared = prepare_debrief(base, PromptLibrary(base.settings), deal["id"], call)
+        assert [s.stumble for s in prepared.skills] == ["I forgot to ask who else signs the order form."]
+        assert not any(q.topic == "Skill" for q in prepared.questions)
+    finally:
+        base.close()
+
+
+def test_the_budget_line_debrief_adds_no_stumble_to_the_plan_and_no_count_to_the_agenda(kb):
+    """Issue 18 on D-1001: the buying signal became a stumble in the development plan and '3 debriefs' in the agenda."""
+    from datetime import date
+
+    from coachgen.artifacts.agenda import weekly_agenda
+    from coachgen.artifacts.development_plan import _debrief_evidence
+
+    prepared = prepare_debrief(kb, PromptLibrary(kb.settings), "D-1001", "Tomas said the budget line for next year is approved.")
+    debrief = build_debrief(prepared, fake({"questions": ["What did Tomas say?"], "sources": [1]}), "fake")
+    kb.records.save_debrief("D-1001", debrief.header.generated_at, debrief.model_dump_json())
+    assert _debrief_evidence(kb, kb.records.deal("D-1001")["rep"]) == []
+    skill = next(b for b in weekly_agenda(kb, week=date.today()).blocks if b.title == "Skill drill")
+    assert not any("debrief" in line for line in skill.lines)
+
+
+def test_one_debrief_counts_once_in_the_agenda_however_many_stumbles(kb):
+    from datetime import date
+
+    from coachgen.artifacts.agenda import weekly_agenda
+
+    call = "I talked too much when she pushed back on price. I forgot to ask about their timeline and talked over her."
+    prepared = prepare_debrief(kb, PromptLibrary(kb.settings), "D-1001", call)
+    debrief = build_debrief(prepared, fake({"questions": ["What did Rachel say?"], "sources": [1]}), "fake")
+    kb.records.save_debrief("D-1001", debrief.header.generated_at, debrief.model_dump_json())
+    skill = next(b for b in weekly_agenda(kb, week=date.today()).blocks if b.title == "Skill drill")
+    assert len(debrief.skills) >= 1 and "named in 1 debrief(s)" in skill.lines[0]

@@ -51,9 +51,8 @@ class TeamAgenda(BaseModel):
 def _skill(kb: "KnowledgeBase", deals: list[dict[str, Any]], week: date, pack: SourcePack) -> AgendaBlock:
     since = (week - timedelta(days=NEWS_DAYS)).isoformat()
     named = Counter()
-    for text in kb.records.debriefs_since(since):
-        for skill in json.loads(text).get("skills", []):
-            named[skill["module"]["text"]] += 1
+    for text in kb.records.debriefs_since(since):  # a debrief counts once per module, however many stumbles it names
+        named.update({skill["module"]["text"] for skill in json.loads(text).get("skills", [])})
     if named:
         module, count = named.most_common(1)[0]
         record = next((m for m in kb.knowledge.modules() if m.text == module), None)

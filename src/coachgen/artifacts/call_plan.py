@@ -36,11 +36,12 @@ from coachgen.artifacts.grounding import (
     cite,
     gap_question,
     matched_objections,
+    read_deal_notes,
     plain,
 )
 from coachgen.knowledge.defaults import load
 from coachgen.knowledge.profile import missing_note
-from coachgen.artifacts.meddpicc import assess
+from coachgen.artifacts.meddpicc import assess_readings
 from coachgen.errors import InputError
 from coachgen.retrieval import Filters, search
 
@@ -254,7 +255,7 @@ def prepare_call(
     people = [Contact(name=n, role=r) for n, r in attendees] if attendees else deal.contacts
     crew = [Attendee(name=p.name, role=p.role, stance=_stance(p.name, notes), cares_about=_cares(p.role)) for p in people]
     competitors = kb.knowledge.competitors_in(notes)
-    statuses = assess(notes, [c.text for c in kb.knowledge.competitors()])
+    statuses = assess_readings(read_deal_notes(kb, notes))
     meddpicc = [
         MeddpiccItem(element=s.element, status=s.status, evidence=s.evidence,
                      question=None if s.status == "known" else gap_question(kb, s.element, pack))

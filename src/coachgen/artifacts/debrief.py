@@ -3,7 +3,8 @@
 The structure is a coach's: how the call ended and what the buyer committed to; the advance
 against the stored plan's objective; what went well and what to improve; MEDDPICC changes since
 the plan; the skill behind any stumble (a training module, cited); one agreed change and a check-in
-date. Facts and sources come from code; the model adds up to three follow-up questions, checked.
+date. Call notes are read by meaning first (:mod:`coachgen.note_reading`): only a buyer's concern is
+discussed as an objection, and only the rep's own admission is a stumble. Facts and sources come from code; the model adds up to three follow-up questions, checked.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from coachgen.artifacts.grounding import (
     gap_question,
     matched_objections,
     module_for_text,
+    read_deal_notes,
 )
-from coachgen.artifacts.meddpicc import assess
+from coachgen.artifacts.meddpicc import assess_readings
 from coachgen.retrieval import Filters, search
 from coachgen.untrusted import neutralise
 
@@ -56,8 +58,8 @@ class MeddpiccChange(BaseModel):
 
 
 class SkillPointer(BaseModel):
-    stumble: str = Field(description="Where the call notes show the buyer pushing back.")
-    objection: str = Field(description="The matching library objection.")
+    stumble: str = Field(description="The rep's own admission in the call notes (a miss or a self-rating).")
+    objection: str = Field(description="The library objection the call raised that the admission is about, else the admission's skill.")
     module: CitedText = Field(description="The training module that teaches the skill behind it.")
 
 
@@ -100,10 +102,20 @@ class PreparedDebrief(Prepared):
     check_in: str
 
 
-def _changes(plan: dict[str, Any] | None, notes: str, competitors: list[str]) -> list[MeddpiccChange]:
+def _changes(plan: dict[str, Any] | None, readings: list[Any]) -> list[MeddpiccChange]:
     before = {item["element"]: item["status"] for item in (plan or {}).get("meddpicc", [])}
     return [MeddpiccChange(element=s.element, before=before.get(s.element, "no plan"), now=s.status, evidence=s.evidence)
-            for s in assess(notes, competitors)]
+            for s in assess_readings(readings)]
+
+
+def _about(kb: "KnowledgeBase", admission: str, raised: list[Any]) -> Any:
+    """The objection of this call that the rep's admission is about (the most similar one), if any was raised."""
+    if not raised:
+        return None
+    import numpy as np
+
+    vectors = np.asarray(kb.embedder.embed_batch([admission] + [o.raised for o in raised]), dtype=np.float32)
+    return raised[int((vectors[1:] @ vectors[0]).argmax())]
 
 
 def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str, call_notes: str | None = None,
@@ -127,18 +139,21 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
         DebriefQuestion(topic="Went well", question="What went well that you would do again on the next call?"),
         DebriefQuestion(topic="To improve", question="Where did the conversation stall, and what would you try instead?"),
     ]
-    changes = _changes(plan, notes, [c.text for c in kb.knowledge.competitors()])
+    changes = _changes(plan, read_deal_notes(kb, notes))
     for change in changes:
         if change.now != "known":
             cited = gap_question(kb, change.element, pack)
             if cited is not None:
                 questions.append(DebriefQuestion(topic=f"MEDDPICC: {change.element}", question=f"What did you learn about {change.element.lower()}? Next time ask: {cited.text}", sources=cited.sources))
     skills = []
-    for objection in matched_objections(kb, call_notes or "", pack):
-        module = module_for_text(kb, f"{objection.objection} {objection.response.text}")
+    raised = matched_objections(kb, call_notes or "", pack)
+    for admission in (r for r in read_deal_notes(kb, call_notes or "") if r.label == "admission"):
+        about = _about(kb, admission.sentence, raised)
+        module = module_for_text(kb, f"{about.objection} {about.response.text}" if about else admission.sentence)
         if module is not None:
-            skills.append(SkillPointer(stumble=objection.raised, objection=objection.objection,
+            skills.append(SkillPointer(stumble=admission.sentence, objection=about.objection if about else module.skill or module.text,
                                        module=CitedText(text=module.text, sources=cite(kb, module, pack))))
+    for objection in raised:
         questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The team's answer: {objection.response.text}", sources=objection.response.sources))
     check_in = ((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
     questions.append(DebriefQuestion(topic="One change", question=f"What is the one thing you will do differently on the next call? We check in on {check_in}."))

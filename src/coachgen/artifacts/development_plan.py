@@ -4,8 +4,8 @@ Evidence, each item tied to a skill and read as strong, weak or neutral:
 
 - **Drills**: the rep's average per rubric criterion over the last ``DRILL_DAYS`` days (at least
   ``MIN_ATTEMPTS`` attempts): >= 4 strong, < 3 weak. Each criterion names its skill in the rubric.
-- **Debriefs**: every stumble a stored debrief of the rep's deals traced to a training module is weak
-  evidence for that module's skill.
+- **Debriefs**: every stumble (the rep's own admission in the call notes, never a buyer's words) a stored
+  debrief of the rep's deals traced to a training module is weak evidence for that module's skill.
 - **Lead measures** against the team (the rep's manager's reps, else everyone), over all their deals:
   ``LEAD_SKILLS`` maps each measure to a skill. A rate at or under 0.8 x the team's is weak, at or over
   1.1 x strong (cycle time the other way round: >= 1.25 x weak, <= 0.9 x strong). Rates need at least
@@ -155,7 +155,7 @@ def _debrief_evidence(kb: "KnowledgeBase", rep: str) -> list[Evidence]:
             skills = [module.skill.lower()] if module is not None and module.skill else []
             if skills:
                 evidence.append(Evidence(source="debrief", skill=skills[0], signal="weak",
-                                         detail=f"debrief of {row['deal_id']} ({row['created_at'][:10]}): stumbled on \"{skill['objection']}\""))
+                                         detail=f"debrief of {row['deal_id']} ({row['created_at'][:10]}): the rep's own words \"{skill['stumble']}\""))
     return evidence
 
 

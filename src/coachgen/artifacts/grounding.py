@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OBJECTION_MATCH", "Contact", "DealFacts", "ObjectionPlan", "cite", "deal_facts", "first_sentence",
-    "gap_question", "matched_objections", "module_for_text", "module_hit", "objection_entries", "objection_of", "plain", "raised_objections", "response_of", "sentences",
+    "gap_question", "matched_objections", "module_for_text", "module_hit", "objection_entries", "objection_of", "plain", "raised_objections",
+    "read_deal_notes", "response_of", "sentences",
 ]
 
 OBJECTION_MATCH = 0.5  # cosine of a note sentence to an objection's wording from which the notes raise it
@@ -128,13 +129,26 @@ def _entry_vectors(kb: "KnowledgeBase", entries: list[Hit]) -> Any:
     return kb._memo[key]
 
 
+def read_deal_notes(kb: "KnowledgeBase", notes: str) -> list[Any]:
+    """Every note sentence read by meaning (:mod:`coachgen.note_reading`), with the team's competitor names; memoised per text."""
+    from coachgen.note_reading import read_notes
+
+    key = ("note-readings", notes)
+    if key not in kb._memo:
+        kb._memo[key] = read_notes(kb.embedder, notes, [c.text for c in kb.knowledge.competitors()])
+    return kb._memo[key]
+
+
 def raised_objections(kb: "KnowledgeBase", notes: str) -> list[tuple[str, Hit]]:
-    """(note sentence, entry) for each objection the notes raise: the sentence's cosine to the objection's
-    wording reaches OBJECTION_MATCH; each objection once, at its best sentence."""
+    """(note sentence, entry) for each objection the notes raise: a sentence read as a buyer's concern, or a threat
+    the buyer side voices itself (procurement's "15% off to stay in"), never a buying signal, a commitment, info or
+    the rep's own words, whose cosine to the objection's wording reaches OBJECTION_MATCH; each objection once, at
+    its best sentence."""
     import numpy as np
 
     entries = objection_entries(kb)
-    lines = sentences(notes)
+    lines = [r.sentence for r in read_deal_notes(kb, notes) if len(r.sentence) > 12
+             and (r.label == "concern" and r.speaker != "rep" or r.label == "risk" and r.speaker == "buyer")]
     if not lines or not entries:
         return []
     vectors = np.asarray(kb.embedder.embed_batch(lines), dtype=np.float32)

@@ -1,6 +1,7 @@
 """MEDDPICC status decided by code from what a deal's notes establish, not by the model.
 
-The cues are labelled default data (``coachgen/knowledge/defaults/note_cues.yaml``); the names of the
+:func:`assess_readings` takes the status from the meaning of each note sentence (:mod:`coachgen.note_reading`),
+the latest evidence winning, so a debrief's notes move it; :func:`assess` reads literal cues only. The cues are labelled default data (``coachgen/knowledge/defaults/note_cues.yaml``); the names of the
 team's competitors, from its own records, also establish Competition.
 """
 
@@ -12,7 +13,7 @@ from typing import Iterable
 
 from coachgen.knowledge.defaults import load
 
-__all__ = ["ElementStatus", "assess", "elements", "split_sentences"]
+__all__ = ["ElementStatus", "assess", "assess_readings", "elements", "split_sentences"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +52,13 @@ def assess(notes: str, competitors: Iterable[str] = ()) -> list[ElementStatus]:
                 status, evidence = "known", sentence
         result.append(ElementStatus(element, status, evidence))
     return result
+
+
+def assess_readings(readings: Iterable[object]) -> list[ElementStatus]:
+    """Each element's status from note sentences read by meaning, in note order: the latest sentence that gives
+    evidence for an element decides it (met -> known, gap -> risk), and is shown as the evidence."""
+    latest: dict[str, tuple[str, str]] = {}
+    for reading in readings:
+        for element, status in getattr(reading, "meddpicc", {}).items():
+            latest[element] = ("known" if status == "met" else "risk", reading.sentence)  # type: ignore[attr-defined]
+    return [ElementStatus(element, *latest.get(element, ("unknown", None))) for element in elements()]
