@@ -113,8 +113,18 @@ def _summary(m: dict[str, Any]) -> str:
             f"average deal {_money(m['average_deal_size'], code)}, stuck {len(m['stuck'])}")
 
 
-def pipeline_outline(review: Any) -> Outline:
-    """The outline of a :class:`~coachgen.artifacts.pipeline_review.PipelineReview`."""
+def _flag_counts(hygiene: list[Any]) -> str:
+    counts: dict[str, int] = {}
+    for deal in hygiene:
+        for flag in deal.flags:
+            kind = flag.split('"')[0].split(":")[0].split(" 20")[0].strip()
+            counts[kind] = counts.get(kind, 0) + 1
+    flagged = sum(1 for deal in hygiene if deal.flags)
+    return f"{flagged} of {len(hygiene)} open deals flagged" + (": " + ", ".join(f"{n} {k}" for k, n in counts.items()) if counts else "")
+
+
+def pipeline_outline(review: Any, detail: bool = False) -> Outline:
+    """The outline of a :class:`~coachgen.artifacts.pipeline_review.PipelineReview`; ``detail`` adds every figure and flagged deal."""
     sections = []
     if review.team is not None:
         sections.append(Section("Team side by side", [f"{r.rep}: {_summary(r.metrics)}" for r in review.reps]
@@ -122,18 +132,20 @@ def pipeline_outline(review: Any) -> Outline:
         sections.append(Section("Team reading", list(review.team.reading)))
     for rep in review.reps:
         m, code = rep.metrics, rep.metrics.get("currency")
-        sections.append(Section(f"{rep.rep}", [
-            _summary(m),
-            f"Quota for {m['period']}: {_money(m['quota_period'], code)}; remaining {_money(m['remaining_quota'], code)}",
-            "Open pipeline by stage: " + (", ".join(f"{stage} {int(v['count'])} ({_money(v['amount'], code)})" for stage, v in m["open_by_stage"].items()) or "none"),
-            "Stage conversion: " + (", ".join(f"{step} {_pct(rate)}" for step, rate in m["conversion"].items()) or "n/a"),
-            *[f"Stuck: {s['id']} {s['account']} ({s['stage']}, {_money(s['amount'], code)}): {s['reason']}" for s in m["stuck"][:10]],
-            *[f"Reading: {line}" for line in rep.reading],
-            *[f"Ask: {q}" for q in rep.questions],
-        ]))
+        top = [f"Discuss: {d.id} {d.account} ({_money(d.amount, code)}, closes {d.close_date}): {'; '.join(d.flags) or 'stuck'}" for d in rep.top_deals]
+        lines = [_summary(m), *[f"Reading: {line}" for line in rep.reading], *top, f"Hygiene: {_flag_counts(rep.hygiene)}"]
+        if detail:
+            lines += [
+                f"Quota for {m['period']}: {_money(m['quota_period'], code)}; remaining {_money(m['remaining_quota'], code)}",
+                "Open pipeline by stage: " + (", ".join(f"{stage} {int(v['count'])} ({_money(v['amount'], code)})" for stage, v in m["open_by_stage"].items()) or "none"),
+                "Stage conversion: " + (", ".join(f"{step} {_pct(rate)}" for step, rate in m["conversion"].items()) or "n/a"),
+                *[f"Stuck: {s['id']} {s['account']} ({s['stage']}, {_money(s['amount'], code)}): {s['reason']}" for s in m["stuck"][:10]],
+                *[f"Flagged: {d.id} {d.account} ({_money(d.amount, code)}): {'; '.join(d.flags)}" for d in rep.hygiene if d.flags][:25],
+            ]
+        sections.append(Section(f"{rep.rep}", lines + [f"Ask: {q}" for q in rep.questions]))
     if review.notes:
         sections.append(Section("Notes", list(review.notes)))
-    meta = [f"as of {review.as_of} | period {review.period} | scope {review.scope}"]
+    meta = [f"as of {review.as_of} | period {review.period} | scope {review.scope}" + ("" if detail else " | --detail for every figure")]
     return Outline(f"Pipeline review: {review.scope}, {review.period}", meta, sections)
 
 
@@ -191,7 +203,10 @@ def session_outline(session: Any) -> Outline:
             f"{c.name}: {c.score:g} ({c.by})" + (f" - you said \"{c.evidence}\"" if c.evidence else " - nothing in your answers shows it")
             for c in sheet.criteria
         ] + [f"Blocker: {b.description} You said \"{b.evidence}\"" for b in sheet.blockers]))
+        extremes = [f"Your strongest sentence: \"{sheet.strongest}\"" if sheet.strongest else None,
+                    f"Your weakest sentence: \"{sheet.weakest}\"" if sheet.weakest else None]
         sections.append(Section("Feedback", [f"Keep: {sheet.keep}", f"Start: {sheet.start}", f"Stop: {sheet.stop}",
+                                             *[line for line in extremes if line],
                                              *[f"Practise with: {m.text}{_cite(m.sources)}" for m in attempt.practise],
                                              f"This objection comes back on {attempt.next_due}.", *sheet.notes]))
     title = f"Drill session: {session.rep} (rubric {session.rubric_id} {session.rubric_version})"

@@ -4,6 +4,11 @@ Every number comes from :mod:`coachgen.metrics`, with the process facts (stage o
 days, activity window, coverage target) the team's own (:mod:`coachgen.process`); the review's notes say
 where each fact came from. The reading turns the numbers into the lead measure a manager coaches from,
 and the questions are about deals, not the person, so it is safe to say a deal has a problem.
+
+For Monday: hygiene flags per open deal and the three deals with the most money at risk in the period
+(:mod:`coachgen.artifacts.deal_hygiene`), commit and the gap to quota, "close this period?" asked only of
+deals whose close date is in the period (a deal closing later is never pulled in), and always
+"which deal are you least sure about?".
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from coachgen.artifacts.common import money as money_in
+from coachgen.artifacts.deal_hygiene import DealHygiene, deal_hygiene, money_at_risk
 from coachgen.errors import InputError, NotFoundError
-from coachgen.metrics import RepMetrics, main_currency, rep_metrics
+from coachgen.metrics import RepMetrics, main_currency, period_of, rep_metrics
 from coachgen.process import Process, knowledge_stages, resolve_process, review_date
 
 if TYPE_CHECKING:
@@ -29,6 +35,10 @@ class RepReview(BaseModel):
     metrics: dict[str, Any] = Field(description="Every figure, as defined in coachgen.metrics.")
     reading: list[str] = Field(description="What the lead measures say.")
     questions: list[str] = Field(description="Coaching questions framed around deals.")
+    commit: float = Field(0.0, description="Won in the period plus open deals closing in it with no hygiene flag and not stuck.")
+    gap_to_quota: float | None = Field(None, description="Period quota minus commit, not below 0; None when the quota is unknown.")
+    top_deals: list[DealHygiene] = Field(default_factory=list, description="The three deals with the most money at risk in the period.")
+    hygiene: list[DealHygiene] = Field(default_factory=list, description="Every open deal's hygiene flags.")
 
 
 class PipelineReview(BaseModel):
@@ -75,23 +85,43 @@ def _reading(m: RepMetrics, process: Process) -> list[str]:
     return lines
 
 
-def _questions(m: RepMetrics, period_word: str, process: Process) -> list[str]:
+LEAST_SURE = "Which deal are you least sure about, and what would make you sure?"
+
+
+def _questions(m: RepMetrics, period_word: str, process: Process, top: list[DealHygiene], as_of: date) -> list[str]:
+    """Questions about the deals at risk: "close this period?" only for a deal whose close date is in the period."""
     questions = []
-    for deal in m.stuck[:3]:
-        questions.append(f"What would have to be true for {deal.account} to close this {period_word}? ({deal.reason})")
-        if deal.days_since_activity and deal.days_since_activity > process.activity.value:
+    stuck = {s.id: s for s in m.stuck}
+    for deal in top:
+        if deal.close_date and deal.close_date < as_of.isoformat():
+            questions.append(f"{deal.account}'s close date {deal.close_date} has passed: what is the real date, and what has the buyer committed to next?")
+        else:
+            questions.append(f"Will {deal.account} close by {deal.close_date} this {period_word}? What has the buyer committed to, and by when? "
+                             f"({'; '.join(deal.flags) or stuck[deal.id].reason})")
+        quiet = stuck.get(deal.id)
+        if quiet and quiet.days_since_activity and quiet.days_since_activity > process.activity.value:
             questions.append(f"What has changed at {deal.account} since the last conversation, and who else there could we reach?")
     if m.pipeline_gap and m.pipeline_gap > 0:
         questions.append("Which accounts could produce the missing pipeline, and what first meeting would start each one?")
-    return questions or ["Which deal are you least sure about, and what would make you sure?"]
+    return questions + [LEAST_SURE]
 
 
-def _review(rep: str, deals: list[dict[str, Any]], quota: float | None, as_of: date, period: str, process: Process,
-            currency: str | None) -> RepReview:
+def _review(kb: "KnowledgeBase", rep: str, deals: list[dict[str, Any]], quota: float | None, as_of: date, period: str, process: Process,
+            currency: str | None, notes: list[str]) -> RepReview:
     metrics = rep_metrics(rep, deals, quota, as_of, period, order=process.order, stuck_days=process.limits(),
                           activity_days=process.activity.value, other_days=process.stuck_other.value,
                           coverage_target=process.coverage.value, currency=currency)
-    return RepReview(rep=rep, metrics=metrics.as_dict(), reading=_reading(metrics, process), questions=_questions(metrics, period, process))
+    hygiene, missing = deal_hygiene(kb, deals, as_of, period_of(as_of, period), {s.id for s in metrics.stuck})
+    notes += [note for note in missing if note not in notes]
+    top = money_at_risk(hygiene)
+    commit = metrics.won_amount + sum(h.amount or 0 for h in hygiene if h.in_period and not h.flags and not h.stuck)
+    gap = max(metrics.quota_period - commit, 0.0) if metrics.quota_period else None
+    reading = _reading(metrics, process)
+    reading.insert(1, f"Commit {money_in(commit, currency)} (won plus clean deals closing in {metrics.period})"
+                   + (f"; gap to quota {money_in(gap, currency)}." if gap is not None else
+                      "; gap to quota unknown: import the rep roster with a quota column (coachgen reps import roster.csv)."))
+    return RepReview(rep=rep, metrics=metrics.as_dict(), reading=reading, questions=_questions(metrics, period, process, top, as_of),
+                     commit=commit, gap_to_quota=gap, top_deals=top, hygiene=hygiene)
 
 
 def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = False, manager: str | None = None,
@@ -110,7 +140,7 @@ def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = Fa
     if len(currencies) > 1:
         notes.append(f"Amounts are in several currencies ({', '.join(sorted(currencies))}); sums add them as they are.")
     currency = main_currency(all_deals) or (kb.settings.currency.upper() if kb.settings.currency else None)
-    limits = {"process": process, "currency": currency}
+    limits = {"process": process, "currency": currency, "notes": notes}
     roster = {r["rep"]: r for r in kb.records.reps()}
     by_rep: dict[str, list[dict[str, Any]]] = {}
     for deal in all_deals:
@@ -119,18 +149,18 @@ def review_pipeline(kb: "KnowledgeBase", rep: str | None = None, team: bool = Fa
         if rep not in by_rep and rep not in roster:
             raise NotFoundError(f"no rep '{rep}' in the deals or the roster; 'coachgen reps list' shows them")
         quota = roster.get(rep, {}).get("quota")
-        review = _review(rep, by_rep.get(rep, []), quota, as_of, period, **limits)
+        review = _review(kb, rep, by_rep.get(rep, []), quota, as_of, period, **limits)
         return PipelineReview(as_of=as_of.isoformat(), period=review.metrics["period"], scope=rep, reps=[review], notes=notes)
     members = sorted(r for r, row in roster.items() if manager is None or (row["manager"] or "").lower() == manager.lower())
     if manager is None:
         members = sorted(set(members) | set(by_rep))
     if not members:
         raise NotFoundError(f"no reps report to '{manager}'; 'coachgen reps list' shows managers")
-    reviews = [_review(name, by_rep.get(name, []), roster.get(name, {}).get("quota"), as_of, period, **limits) for name in members]
+    reviews = [_review(kb, name, by_rep.get(name, []), roster.get(name, {}).get("quota"), as_of, period, **limits) for name in members]
     quotas = [roster.get(name, {}).get("quota") for name in members]
     team_quota = sum(q for q in quotas if q) if all(quotas) else None
     team_deals = [deal for name in members for deal in by_rep.get(name, [])]
-    totals = _review(f"team {manager}" if manager else "all reps", team_deals, team_quota, as_of, period, **limits)
+    totals = _review(kb, f"team {manager}" if manager else "all reps", team_deals, team_quota, as_of, period, **limits)
     return PipelineReview(as_of=as_of.isoformat(), period=totals.metrics["period"], scope=manager or "all reps", reps=reviews, team=totals,
                           notes=notes)
 

@@ -18,10 +18,11 @@ def pipeline(
     team: bool = typer.Option(False, "--team", help="Review a team side by side with totals."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Review date, YYYY-MM-DD (default: today, or the latest date in the data when that is over 30 days old)."),
     period: str = typer.Option("quarter", "--period", help="quarter or month."),
+    detail: bool = typer.Option(False, "--detail", help="Show every figure and every flagged deal (JSON always has them)."),
     fmt: str = typer.Option("md", "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
 ) -> None:
-    """Pipeline review on lead measures: coverage, win rate, cycle time, conversion, stuck deals."""
+    """Pipeline review for Monday: deal hygiene, the three deals most at risk, commit and gap to quota, lead measures."""
     from coachgen.artifacts.pipeline_review import review_pipeline
     from coachgen.render import pipeline_outline, render
 
@@ -31,4 +32,4 @@ def pipeline(
         fail("give a REP, or --team [MANAGER]")
     day = parse_day(as_of, "--as-of")
     review = review_pipeline(open_kb(ctx), rep=rep if not team else None, team=team, manager=rep if team else None, as_of=day, period=period)
-    emit(render(review, fmt, pipeline_outline(review)), fmt, output)
+    emit(render(review, fmt, pipeline_outline(review, detail)), fmt, output)
