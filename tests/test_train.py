@@ -122,3 +122,46 @@ def test_ics_is_valid_icalendar(kb, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     plan_json = json.loads(result.stdout)
     assert out.read_text().count("BEGIN:VEVENT") == len(plan_json["check_ins"]) > 0
+
+
+def test_check_ins_fall_on_working_days_and_the_week_is_a_setting(kb):
+    """Issue 18: check-in dates fell on Sundays."""
+    drilled(kb, "Dana Whitfield", {"acknowledge": 2, "explore": 2, "respond": 2, "confirm": 2, "next_step": 2})
+    sunday = date(2026, 11, 22)
+    plan = plan_development(kb, PromptLibrary(kb.settings), "Dana Whitfield", fake({"note": "no"}, {"note": "no"}), "fake", as_of=sunday)
+    assert plan.check_ins and all(date.fromisoformat(d).weekday() < 5 for d in plan.check_ins + [plan.target_date])
+    kb.settings = kb.settings.model_copy(update={"working_days": "Sun-Thu"})
+    plan = plan_development(kb, PromptLibrary(kb.settings), "Dana Whitfield", fake({"note": "no"}, {"note": "no"}), "fake", as_of=sunday)
+    assert all(date.fromisoformat(d).weekday() in (6, 0, 1, 2, 3) for d in plan.check_ins)
+
+
+def test_the_rep_is_compared_with_the_team_without_the_rep(kb):
+    """Issue 18: the quiet-deal rate was compared with a team figure that included the rep."""
+    from coachgen.artifacts.development_plan import _team_deals
+
+    for rep in ("Dana Whitfield", "Tom Reilly"):
+        assert _team_deals(kb, rep) and all(d["rep"] != rep for d in _team_deals(kb, rep))
+
+
+def test_working_days_setting_reads_ranges_and_refuses_nonsense():
+    from coachgen.errors import ConfigError
+    from coachgen.settings import load_settings
+
+    settings = load_settings(environ={"COACHGEN_WORKING_DAYS": "Sun-Thu"})
+    assert settings.working_weekdays() == frozenset({6, 0, 1, 2, 3})
+    assert settings.on_working_day(date(2026, 11, 27)) == date(2026, 11, 29)  # Friday -> Sunday
+    with pytest.raises(ConfigError):
+        load_settings(environ={"COACHGEN_WORKING_DAYS": "Funday"}).working_weekdays()
+
+
+def test_a_drill_is_credited_to_a_deal_only_when_its_notes_raise_the_objection_as_a_concern(kb):
+    """Issue 18: a drill was credited to a deal whose notes never raise that objection."""
+    from coachgen.artifacts.drill import pick_objections
+    from coachgen.artifacts.grounding import read_deal_notes
+
+    for rep in ("Dana Whitfield", "Omar Haddad", "Lucia Moreno"):
+        for pick in pick_objections(kb, rep, from_deals=True, count=5, today=AS_OF):
+            if pick.deal is None:
+                continue
+            reading = next(r for r in read_deal_notes(kb, kb.records.notes(pick.deal["id"])) if r.sentence == pick.raised)
+            assert reading.label == "concern" or (reading.label == "risk" and reading.speaker == "buyer"), (pick.deal["id"], pick.raised)

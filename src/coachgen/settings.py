@@ -6,6 +6,8 @@ Nothing is read at import time; call :func:`load_settings` when a command runs.
 
 from __future__ import annotations
 
+from datetime import date
+
 import os
 import tomllib
 from pathlib import Path
@@ -70,10 +72,35 @@ class Settings(BaseModel):
     redact: Literal["remote", "always", "never"] = Field(
         "remote", description="Replace emails, phones, card numbers and known names before a chat request: remote (endpoints only), always, never.")
     link_allowlist: str = Field("", description="Domains whose links and images may appear in artifacts, comma-separated (default: none).")
+    working_days: str = Field("Mon,Tue,Wed,Thu,Fri", description="The team's working week, comma-separated day names or ranges "
+                              "('Sun-Thu'); check-ins and debrief dates fall on these days.")
 
     def allowed_domains(self) -> tuple[str, ...]:
         """``link_allowlist`` as lower-case domains."""
         return tuple(d.strip().lower() for d in self.link_allowlist.split(",") if d.strip())
+
+    def working_weekdays(self) -> frozenset[int]:
+        """``working_days`` as weekday numbers (Monday 0); a range may wrap ('Sun-Thu')."""
+        names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        days: set[int] = set()
+        for part in filter(None, (p.strip().lower() for p in self.working_days.split(","))):
+            ends = [e.strip()[:3] for e in part.split("-")]
+            if len(ends) > 2 or any(e not in names for e in ends):
+                raise ConfigError(f"COACHGEN_WORKING_DAYS: '{part}' is not a day name or a range like Mon-Fri")
+            first, last = names.index(ends[0]), names.index(ends[-1])
+            days.update((first + i) % 7 for i in range((last - first) % 7 + 1))
+        if not days:
+            raise ConfigError("COACHGEN_WORKING_DAYS names no day; use e.g. Mon-Fri")
+        return frozenset(days)
+
+    def on_working_day(self, day: "date") -> "date":
+        """``day``, or the next working day after it."""
+        from datetime import timedelta
+
+        working = self.working_weekdays()
+        while day.weekday() not in working:
+            day += timedelta(days=1)
+        return day
 
     def stuck_limits(self) -> dict[str, int]:
         """``stuck_days`` as a stage -> days mapping."""

@@ -155,7 +155,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
                                        module=CitedText(text=module.text, sources=cite(kb, module, pack))))
     for objection in raised:
         questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The team's answer: {objection.response.text}", sources=objection.response.sources))
-    check_in = ((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
+    check_in = kb.settings.on_working_day((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
     questions.append(DebriefQuestion(topic="One change", question=f"What is the one thing you will do differently on the next call? We check in on {check_in}."))
     variables = {"deal": deal.model_dump(), "objective": objective, "call_notes": call_notes or "", "sources": pack.for_prompt()}
     messages = prompts.messages("debrief", variables)

@@ -6,7 +6,7 @@ Evidence, each item tied to a skill and read as strong, weak or neutral:
   ``MIN_ATTEMPTS`` attempts): >= 4 strong, < 3 weak. Each criterion names its skill in the rubric.
 - **Debriefs**: every stumble (the rep's own admission in the call notes, never a buyer's words) a stored
   debrief of the rep's deals traced to a training module is weak evidence for that module's skill.
-- **Lead measures** against the team (the rep's manager's reps, else everyone), over all their deals:
+- **Lead measures** against the rest of the team (the rep's manager's other reps, else everyone else), over all their deals:
   ``LEAD_SKILLS`` maps each measure to a skill. A rate at or under 0.8 x the team's is weak, at or over
   1.1 x strong (cycle time the other way round: >= 1.25 x weak, <= 0.9 x strong). Rates need at least
   ``MIN_CLOSED`` closed deals on both sides.
@@ -15,7 +15,8 @@ A skill with any strong evidence is a strength and is never assigned, even when 
 weak (that is reported as mixed). The focus is the skill with the most weak evidence (ties: drills before debriefs before lead measures,
 then the widest gap). Activity
 (share of open deals quiet for longer than the activity threshold, against the team's) decides the
-skill-or-will note. No evidence at all gives no focus, only how to get some.
+skill-or-will note. No evidence at all gives no focus, only how to get some. Check-ins and the target date fall on the
+team's working days (setting ``working_days``).
 """
 
 from __future__ import annotations
@@ -260,10 +261,11 @@ def choose_focus(evidence: list[Evidence]) -> tuple[str | None, list[str], list[
 
 
 def _team_deals(kb: "KnowledgeBase", rep: str) -> list[dict[str, Any]]:
+    """The deals of the rep's team WITHOUT the rep (the manager's other reps, else everyone else): a rep is never compared with themself."""
     roster = {r["rep"]: r for r in kb.records.reps()}
     manager = (roster.get(rep) or {}).get("manager")
     members = {name for name, row in roster.items() if manager and row.get("manager") == manager} or None
-    return [d for d in kb.records.deals() if members is None or d["rep"] in members]
+    return [d for d in kb.records.deals() if (members is None or d["rep"] in members) and (d["rep"] or "").lower() != rep.lower()]
 
 
 def _target(rep: str, focus: str, evidence: list[Evidence], as_of: date) -> tuple[str, date]:
@@ -375,11 +377,13 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
         if module is not None:
             modules.append(CitedText(text=module.title, sources=[pack.add(module)]))
         target, when = _target(rep, focus, evidence, as_of)
+        when = kb.settings.on_working_day(when)
         target_date = when.isoformat()
         day = as_of + timedelta(days=7)
         while day <= when:
-            check_ins.append(day.isoformat())
+            check_ins.append(kb.settings.on_working_day(day).isoformat())
             day += timedelta(days=CHECK_IN_EVERY)
+        check_ins = list(dict.fromkeys(c for c in check_ins if c <= target_date))
         if target_date not in check_ins:
             check_ins.append(target_date)
         drills = [f"{p.objection} ({p.why})" for p in pick_objections(kb, rep, count=3, today=as_of)]
