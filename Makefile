@@ -38,7 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/batch_prep.py
 	$(BIN)/python benchmarks/pipeline_team.py
 	$(BIN)/python benchmarks/crm_import.py
-	$(BIN)/python benchmarks/drill_calibration.py
+	$(BIN)/python benchmarks/drill_scoring.py
 	$(BIN)/python benchmarks/miner_quality.py
 	$(BIN)/python benchmarks/text_hygiene.py
 	COACHGEN_LLM_MAX_TOKENS=256 $(BIN)/python benchmarks/injection_asr.py

@@ -37,7 +37,7 @@ def test_interactive_drill_with_the_real_embedded_model(sample_copy):
     spoken = " ".join(t.text for t in attempt.transcript if t.speaker == "rep")
     assert all(c.evidence is None or c.evidence in spoken for c in attempt.scorecard.criteria)
     stored = KnowledgeBase(load_settings(home=sample_copy)).records.attempts("Dana Whitfield")
-    assert len(stored) == 1 and stored[0]["rubric_version"] == "1.0" and json.loads(stored[0]["scorecard"])["passed"]
+    assert len(stored) == 1 and stored[0]["rubric_version"] == "1.1" and json.loads(stored[0]["scorecard"])["passed"]
 
 
 def test_train_with_the_real_embedded_model(sample_copy, tmp_path):

@@ -57,7 +57,7 @@ def test_bad_rubrics_fail_with_one_line_naming_the_file(change, message):
 
 def test_ingest_stores_rubrics_and_keeps_the_old_one_when_an_edit_is_bad(kb, tmp_path):
     folder = tmp_path / "kb"
-    path = write(folder / "rubrics" / "team.yaml", DEFAULT.read_text().replace('version: "1.0"', 'version: "2.0"'))
+    path = write(folder / "rubrics" / "team.yaml", DEFAULT.read_text().replace('version: "1.1"', 'version: "2.0"'))
     report = kb.ingest([folder])
     assert report.rubrics == 1 and not report.errors
     assert '"version":"2.0"' in kb.records.rubric("objection-handling")

@@ -1,78 +1,129 @@
-"""Deterministic answer checks, the scorer's combination rule, and the hand-scored calibration fixture."""
+"""The drill checks read what an answer does, the combination rule, blockers with context, and kappa.
 
-from pathlib import Path
+Real embedder throughout (the checks compare sentences by meaning); the knowledge base is the sample's,
+whose competitor records give the blocker its names.
+"""
+
+import copy
 
 import pytest
 import yaml
 
 from coachgen.answer_checks import run_check
+from coachgen.answer_reading import read_answer
 from coachgen.artifacts.scoring import judge_schema, level_of, quadratic_weighted_kappa, score_answers
+from coachgen.knowledge.defaults import load
 from coachgen.rubric import parse_rubric
 from conftest import KNOWLEDGE
 
 RUBRIC = parse_rubric(yaml.safe_load((KNOWLEDGE / "rubrics" / "objection-handling.yaml").read_text()), "rubric")
+DEFAULT = parse_rubric(copy.deepcopy(load("rubric")), "default rubric")
 LIBRARY = {e["id"]: e for e in yaml.safe_load((KNOWLEDGE / "objections" / "objection-library.yaml").read_text())["objections"]}
-FIXTURE = yaml.safe_load((Path(__file__).parent / "fixtures" / "drill_calibration.yaml").read_text())
 PRICE = "Your price is too high."
+SECURITY = "We can't put our payment data in a cloud tool."
 
 
-@pytest.mark.parametrize("check, answer, level", [
+def level(check: str, answer: str, embedder, objection: str = PRICE, reference: str | None = None) -> int:
+    reading = read_answer([answer], objection, reference if reference is not None else LIBRARY["price-too-high"]["response"], RUBRIC, embedder)
+    return run_check(check, reading).level
+
+
+@pytest.mark.parametrize("check, answer, expected", [
     ("acknowledge", "No, that's not true, we are cheaper.", 1),
     ("acknowledge", "I understand, but we are worth it.", 2),
-    ("acknowledge", "We are worth it. I understand the concern though.", 3),
-    ("acknowledge", "Thanks for raising it. What are you comparing against?", 4),
-    ("acknowledge", "I hear you that the price feels high.", 5),
+    ("acknowledge", "I hear you.", 3),
+    ("acknowledge", "Paying more than you planned for a tool is a real worry, and you're right to push on it.", 4),
+    ("acknowledge", "A price that feels too high is fair to push back on.", 5),
     ("explore", "We are worth it.", 1),
     ("explore", "Wouldn't you agree quality costs money?", 2),
     ("explore", "We are worth it. What are you comparing it with?", 3),
     ("explore", "What are you comparing it with? We are worth it.", 4),
     ("explore", "Compared to what? And how do you budget for AP tools today?", 5),
     ("confirm", "So that's settled then.", 2),
-    ("confirm", "Makes sense, right?", 3),
-    ("confirm", "Does that answer your concern?", 4),
-    ("confirm", "Does that answer it? Is there anything else standing in the way?", 5),
+    ("confirm", "Customers save 20 hours a week per clerk. Does that answer your concern?", 4),
+    ("confirm", "Customers save 20 hours a week per clerk. Does that answer it, or is anything else standing in the way?", 5),
     ("next_step", "Let's stay in touch.", 2),
     ("next_step", "Shall we set up a demo?", 3),
-    ("next_step", "I'll send a proposal today.", 3),
-    ("next_step", "Let's book a call on Tuesday.", 4),
-    ("next_step", "Could we book a call on Tuesday at 2pm with your CFO?", 5),
+    ("next_step", "Let's meet on Tuesday to go through it.", 4),
+    ("next_step", "Could we put 30 minutes in on Thursday at 2pm with you and your CFO?", 5),
 ])
-def test_checks_give_the_rubric_levels(check, answer, level):
-    result = run_check(check, [answer], PRICE, LIBRARY["price-too-high"]["response"])
-    assert result.level == level
-    assert result.evidence is None or result.evidence in answer
+def test_checks_give_the_rubric_levels(check, answer, expected, embedder):
+    assert level(check, answer, embedder) == expected
 
 
-def test_respond_rewards_evidence_in_the_buyers_terms():
+def test_a_plain_acknowledgement_beats_stock_words(embedder):
+    plain = "Your payment data is the last thing anyone should be casual about, and it's right that you ask."
+    assert level("acknowledge", plain, embedder, SECURITY) >= 4
+    assert level("acknowledge", "Totally understand, I hear you.", embedder, SECURITY) <= 3
+
+
+def test_a_dated_next_step_needs_no_stock_verb(embedder):
+    assert level("next_step", "Thursday at 2pm, you, your CFO and me, thirty minutes on the numbers - does that work?", embedder) == 5
+    assert level("next_step", "Let's book a call.", embedder) == 3
+
+
+def test_stock_phrases_earn_no_substance(embedder, sample_kb):
+    stuffed = ("I totally understand, I hear you. Great question. What's behind that? Our ROI speaks for itself. "
+               "Does that answer it? Let's book a call.")
+    sheet = score_answers(RUBRIC, [stuffed], PRICE, LIBRARY["price-too-high"]["response"], kb=sample_kb)
+    respond = next(c for c in sheet.criteria if c.criterion == "respond")
+    assert respond.score <= 2 and not sheet.passed
+
+
+def test_wording_tricks_do_not_move_the_score(embedder, sample_kb):
+    answer = ("Price matters for a team your size. What are you comparing it with? Customers save about 20 hours a week per AP "
+              "clerk, which pays for the licence inside six months. Could we run your numbers on Thursday at 2pm with your controller?")
     reference = LIBRARY["price-too-high"]["response"]
-    levels = [run_check("respond_value", [a], PRICE, reference).level for a in (
-        "Hmm.", "We're the best in class, trust me.", "Most customers save 20 hours a week.",
-        "Customers save hours per AP clerk and take days off the close.",
-        "For your team that is 20 hours saved per AP clerk and three days off your close.")]
-    assert levels == [1, 2, 3, 4, 5]
+    base = score_answers(RUBRIC, [answer], PRICE, reference, kb=sample_kb).score
+    assert score_answers(RUBRIC, ["I understand. " + answer], PRICE, reference, kb=sample_kb).score <= base
+    rambling = ("so the thing is price matters and what are you comparing it with because customers save about 20 hours a week per AP "
+                "clerk and that pays for the licence inside six months and we could run your numbers on Thursday at 2pm with your controller")
+    split = ". ".join(part.strip().capitalize() for part in rambling.split(" and ")) + "."
+    assert score_answers(RUBRIC, [rambling], PRICE, reference, kb=sample_kb).passed == \
+        score_answers(RUBRIC, [split], PRICE, reference, kb=sample_kb).passed
 
 
-def test_model_scores_count_only_with_the_reps_own_words():
+@pytest.mark.parametrize("rubric", [RUBRIC, DEFAULT], ids=["sample rubric", "default rubric"])
+def test_every_blocker_catches_its_examples_and_spares_its_counterexamples(rubric, embedder):
+    assert rubric.blocker_problems() == []
+    for blocker in rubric.blockers:
+        for text, shows in [(e, True) for e in blocker.examples] + [(c, False) for c in blocker.counterexamples]:
+            reading = read_answer([text], PRICE, "", rubric, embedder)
+            assert (blocker.id in {b.id for b, _ in reading.blocked}) is shows, (blocker.id, text)
+
+
+@pytest.mark.parametrize("answer, blocked", [
+    ("Tallyfold also captures early-payment discounts from your suppliers, so the licence pays for itself.", set()),
+    ("I won't promise you a roadmap date I don't own.", set()),
+    ("Honestly, Brightbook is a dinosaur.", {"attacks-competitor"}),
+    ("I give you my word you'll have zero issues.", {"overpromise"}),
+    ("Tell you what, I'll take a chunk off the price.", {"unearned-discount"}),
+    ("If you sign a two-year term, I can move on price.", set()),
+])
+def test_blockers_read_context_and_paraphrase(answer, blocked, sample_kb):
+    sheet = score_answers(RUBRIC, [answer], PRICE, LIBRARY["price-too-high"]["response"], kb=sample_kb)
+    assert {b.blocker for b in sheet.blockers} == blocked
+
+
+def test_model_scores_count_only_with_the_reps_own_words(embedder):
     schema = judge_schema(RUBRIC)
-    answers = ["I hear you that the price feels high. What are you comparing it with?"]
-    judged = schema.model_validate({c.id: {"score": 5, "quote": "I hear you that the price feels high."} for c in RUBRIC.criteria})
-    sheet = score_answers(RUBRIC, answers, PRICE, LIBRARY["price-too-high"]["response"], judged)
-    acknowledge = sheet.criteria[0]
-    assert (acknowledge.check_level, acknowledge.model_level, acknowledge.score, acknowledge.by) == (5, 5, 5.0, "checks+model")
+    answers = ["Paying more than you planned for a tool is a real worry. What are you comparing it with?"]
+    judged = schema.model_validate({c.id: {"score": 5, "quote": "What are you comparing it with?"} for c in RUBRIC.criteria})
+    sheet = score_answers(RUBRIC, answers, PRICE, LIBRARY["price-too-high"]["response"], judged, embedder=embedder)
     confirm = next(c for c in sheet.criteria if c.criterion == "confirm")
-    assert (confirm.check_level, confirm.model_level, confirm.score) == (1, 5, 3.0)
+    assert (confirm.check_level, confirm.model_level, confirm.score, confirm.by) == (1, 5, 3.0, "checks+model")
     made_up = schema.model_validate({c.id: {"score": 5, "quote": "We guarantee savings."} for c in RUBRIC.criteria})
-    sheet = score_answers(RUBRIC, answers, PRICE, "", made_up)
+    sheet = score_answers(RUBRIC, answers, PRICE, "", made_up, embedder=embedder)
     assert all(c.model_level is None for c in sheet.criteria) and sheet.notes
     assert sheet.score == round(sum(c.weight * c.score for c in sheet.criteria), 2)
 
 
-def test_a_blocker_fails_an_attempt_whatever_the_score():
-    answer = ("I hear you that the price feels high. What are you comparing it with? Customers save 20 hours a week per AP clerk. "
+def test_a_blocker_fails_an_attempt_whatever_the_score(sample_kb):
+    answer = ("Paying more than you planned is a real worry. What are you comparing it with? Customers save 20 hours a week per AP clerk. "
               "I can give you a 25% discount. Does that answer it? Can we book Tuesday at 2pm with your CFO?")
-    sheet = score_answers(RUBRIC, [answer], PRICE, LIBRARY["price-too-high"]["response"])
-    assert sheet.score >= 4 and not sheet.passed and sheet.blockers[0].evidence == "I can give you a 25% discount."
-    assert sheet.stop.startswith("Cuts the price")
+    sheet = score_answers(RUBRIC, [answer], PRICE, LIBRARY["price-too-high"]["response"], kb=sample_kb)
+    assert sheet.score >= 3.5 and not sheet.passed and sheet.blockers[0].evidence == "I can give you a 25% discount."
+    assert sheet.stop.startswith("Cuts the price") and sheet.weakest == "I can give you a 25% discount."
 
 
 def test_quadratic_weighted_kappa_against_hand_computed_values():
@@ -84,17 +135,7 @@ def test_quadratic_weighted_kappa_against_hand_computed_values():
         quadratic_weighted_kappa([1], [])
 
 
-def test_the_calibration_fixture_is_complete_and_the_checks_agree_with_it():
-    answers = FIXTURE["answers"]
-    assert len(answers) >= 20 and len({a["id"] for a in answers}) == len(answers)
-    criteria = [c.id for c in RUBRIC.criteria]
-    assert all(sorted(a["scores"]) == sorted(criteria) and all(1 <= v <= 5 for v in a["scores"].values()) for a in answers)
-    assert all(a["objection"] in LIBRARY and set(a["blocked"]) <= {b.id for b in RUBRIC.blockers} for a in answers)
-    human, machine = [], []
-    for a in (a for a in answers if a["split"] == "holdout"):
-        entry = LIBRARY[a["objection"]]
-        sheet = score_answers(RUBRIC, [a["answer"]], entry["objection"], entry["response"])
-        assert sorted(b.blocker for b in sheet.blockers) == sorted(a["blocked"])
-        human += [a["scores"][c] for c in criteria]
-        machine += [level_of(s.score) for s in sheet.criteria]
-    assert quadratic_weighted_kappa(human, machine) >= 0.7  # measured 0.87: see benchmarks/drill_calibration.py
+def test_a_rubric_without_exemplars_borrows_the_defaults(embedder):
+    bare = RUBRIC.model_copy(update={"criteria": [c.model_copy(update={"exemplars": {}}) for c in RUBRIC.criteria], "sha256": "bare"})
+    assert level("explore", "Compared to what? And how do you budget for AP tools today?", embedder) == \
+        run_check("explore", read_answer(["Compared to what? And how do you budget for AP tools today?"], PRICE, "", bare, embedder)).level

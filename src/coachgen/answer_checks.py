@@ -1,12 +1,18 @@
-"""Deterministic checks on a rep's answers to an objection: each gives a 1-5 level and the rep's own words.
+"""The drill checks: a 1-5 level per criterion from what the answer's units do (:mod:`coachgen.answer_reading`).
 
-They read only what the rep typed, so they are repeatable and explainable:
+Each check reads roles, not trigger words: a unit's level comes from the rubric exemplars nearest to
+it by meaning, its place in the answer, and parsed facts (a question, a time, people, figures found in
+the team's material). Stock phrases with nothing behind them earn the middle of the scale at most.
 
-- ``acknowledge``: does the first thing the rep says acknowledge the concern (in the buyer's words), or argue?
-- ``explore``: open questions about what is behind the objection, versus closed or leading ones.
-- ``respond_value``: an answer carrying evidence (numbers, customer results) and the playbook's points.
-- ``confirm``: a check that the answer addressed the concern.
-- ``next_step``: a proposed action, with a time, the right people and an ask.
+- ``acknowledge``: the opening unit: arguing (1), a token acknowledgement turned with "but" (2), stock
+  words (3), a real acknowledgement (4), in the buyer's own terms (5); only later: 3.
+- ``explore``: questions about the objection: leading or closed (2), stock or asked after answering (3),
+  open and before the answer (4), two or more open ones (5).
+- ``respond_value``: statements that answer the concern: generic claims (2), a relevant point (3),
+  specific evidence from the team's material (4), framed in the buyer's situation (5).
+- ``confirm``: a check that the answer landed: assumed (2), loose (3), asked (4), plus "anything else" (5);
+  at most 3 when nothing was answered.
+- ``next_step``: vague (2), a step without a time (3), with a time (4), with the right people and an ask (5).
 """
 
 from __future__ import annotations
@@ -15,188 +21,209 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from coachgen.artifacts.meddpicc import split_sentences
+from coachgen.answer_reading import AnswerReading, Unit, content_words, mentions_you
 
-__all__ = ["CheckResult", "blocker_hits", "run_check", "words"]
+__all__ = ["CheckResult", "THRESHOLDS", "run_check"]
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """A level 1-5 and the sentence of the rep's that decided it (None when nothing in the answer shows it)."""
+    """A level 1-5 and the unit of the rep's answer that decided it (None when nothing in the answer shows it)."""
 
     level: int
     evidence: str | None
 
 
-_STOP = set("""a about above after again all also am an and any are as at be because been before being both but by can could did do
-does doing down during each few for from further had has have having he her here him his how i if in into is it its itself just
-me more most my no nor not now of off on once only or other our out over own same she should so some such than that the their
-them then there these they this those through to too under until up very was we were what when where which while who whom why
-will with would you your yours yourself yourselves it's that's we're you're don't can't won't i'm we've you've isn't aren't
-""".split())
+#: Similarity thresholds, measured on tests/fixtures/drill_tuning.yaml (benchmarks/drill_scoring.py).
+THRESHOLDS = {
+    "own_terms": 0.45,  # opening unit this close to the objection speaks in the buyer's terms
+    "relevant": 0.35,  # a statement this close to the objection or the playbook's answer addresses it
+    "playbook": 0.55,  # ...this close to the playbook's answer carries its substance
+    "stock_words": 3,  # an acknowledgement or question with at most this many content words is stock
+    "stock": 0.45,  # stance this close to the stock exemplars is stock words
+    "argue_margin": 0.02,
+    "generic": 0.45,  # a statement this close to the generic-claim exemplars is a generic claim
+    "proof": 0.6,  # ...this close to one of the team's proof points or value drivers cites it  # stance closer to arguing than to acknowledging by this much argues
+}
 
-_ACK = re.compile(r"\b(i (completely |totally |really )?(understand|hear you|hear that|get (it|that|why))|understandabl[ey]|"
-                  r"that'?s (an? )?(fair|valid|reasonable|good|common|real|great|important|big)|understood|fair (point|concern|question|enough)|"
-                  r"makes (total |complete )?sense|(i )?appreciate|thanks? (you )?for (raising|sharing|telling|being|bringing|flagging)|"
-                  r"good (question|point)|i can see why|you'?re right to|valid (concern|point)|sounds like|i hear|"
-                  r"a lot of (our )?(customers|teams|finance leaders|people) (say|feel|raise|ask))\b", re.IGNORECASE)
+_BUT = re.compile(r"^\s*(but|however|although|though)\b|\b(but|however)\b", re.IGNORECASE)
 _DEFENSIVE = re.compile(r"^\s*(no\b|actually\b|that'?s (not true|wrong|incorrect)|you'?re wrong|well,? actually|honestly,? no)", re.IGNORECASE)
-_OPEN = re.compile(r"(^|[:;,]\s*)(so,?\s+|and\s+|but\s+|out of curiosity,?\s+|just so i understand,?\s+)?(what|how|why|which|when|who|where|tell me|"
-                   r"help me understand|walk me through|can you (tell|walk|share|help|say)|could you (tell|walk|share|help|say)|"
-                   r"would you (mind )?(tell|walk|share)|in what way)\b|compared (to|with) what|what'?s behind", re.IGNORECASE)
-_LEADING = re.compile(r"\b(wouldn'?t you agree|don'?t you think|isn'?t it|aren'?t you|right\?$|surely)", re.IGNORECASE)
-_CONFIRM = re.compile(r"\b(does (that|this) (answer|address|help|make sense|cover|resolve|settle|ease|change|work for you|sound|feel|seem)|"
-                      r"did (that|i) (answer|address|help|cover)|is (that|this) (helpful|fair|clearer|what you)|how does (that|this) sound|"
-                      r"have i (answered|addressed)|would (that|this) (address|solve|help|answer|work)|does that land)", re.IGNORECASE)
-_ANYTHING_ELSE = re.compile(r"\b(anything else|what else|any other (concern|question|worr)|is there something else|stand(s|ing)? in the way)", re.IGNORECASE)
-_LOOSE = re.compile(r"\b(ok|okay|right|yeah|fair|good|alright)\s*\?\s*$", re.IGNORECASE)
-_ASSUMPTIVE = re.compile(r"\b(so that'?s (settled|sorted|solved)|so we'?re (good|fine|ok)|problem solved|that should settle it)", re.IGNORECASE)
-_ACTION = re.compile(r"\b(schedule|book|set up|set aside|put (it|something|a call|time) in|send|proposal|meet|call|demo|workshop|"
-                     r"trial|pilot|proof of value|introduce|loop in|bring in|join|walk (you|your|them) through|review|session|"
-                     r"meeting|bring|sign|contract|paperwork|order form|put (me|us) in touch|business case|roi model|reference call|next step)\b", re.IGNORECASE)
-_TIME = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|today|next week|this week|"
-                   r"end of (the )?(week|month|day)|january|february|march|april|may|june|july|august|september|october|"
-                   r"november|december|\d{1,2}(:\d\d)?\s?(am|pm)|\d{1,2}(st|nd|rd|th)\b|\d{1,2}/\d{1,2}|in (two|three|\d+) (days|weeks))\b", re.IGNORECASE)
-_PEOPLE = re.compile(r"\b(your (cfo|controller|team|it|legal|procurement|manager|boss|colleagues?|finance|ap|accounts payable|"
-                     r"head of|vp|director|ceo|coo|security)|with (your|the) \w+|our (solutions engineer|se|cfo|customer|implementation)|"
-                     r"(cfo|controller|legal|procurement|it team))\b", re.IGNORECASE)
+_ANYTHING_ELSE = re.compile(r"\b(anything else|what else|something else|other (concern|question|worr|requirement)|stand(s|ing)? in the way|"
+                            r"holding you back|in the way)", re.IGNORECASE)
 _VAGUE = re.compile(r"\b(stay in touch|keep in touch|follow up|circle back|talk (again|soon|later)|reach out|touch base|get back to you|"
-                    r"speak soon|be in touch)\b", re.IGNORECASE)
-_EVIDENCE = re.compile(r"(\d|%|\b(customers?|clients?|case study|for example|for instance|reference|results?|saved|saves|"
-                       r"roi|payback|hours|days|benchmark|proof of value|one of our|teams like yours)\b)", re.IGNORECASE)
-_GENERIC = re.compile(r"\b(we'?re the best|best in class|trust me|industry[- ]leading|number one|world[- ]class|best product|"
-                      r"nobody beats|you won'?t regret)\b", re.IGNORECASE)
-_SOLO = re.compile(r"\bi('ll| will| can)? (send|email|forward|mail)\b", re.IGNORECASE)
-_MEETING = re.compile(r"\b(call|meet|meeting|session|demo|workshop|review|book|schedule|join|walk)\b", re.IGNORECASE)
-_PRICE_CUT = re.compile(r"(\bdiscount|\b\d+\s?(%|percent) off\b|\b(cut|lower|drop|reduce)(s|ing)? (the|our|my) price)", re.IGNORECASE)
-_BUYER_FRAME = re.compile(r"\b(your|you'?d|you'?ll|for you|in your|your team'?s?)\b", re.IGNORECASE)
+                    r"speak soon|be in touch|let me know|have a think|check back)\b", re.IGNORECASE)
+_ACTION = re.compile(r"\b(book|schedule|set up|put .{0,20} in|send|meet|call|demo|workshop|trial|pilot|session|meeting|walk|go through|"
+                     r"run through|review|join|sit down|rebuild|show|visit|come out|bring|draft|order form|contract|sign|introduce|line up|"
+                     r"get .{0,25} together|take \d+|grab|minutes|an hour|half an hour)\b", re.IGNORECASE)
+_OPEN = re.compile(r"^\W*(and |so |but |or )?(what|how|why|which|when|who|where|tell me|help me|walk me|in what way|compared)\b|"
+                   r"\b(what|how|why|which|who)\b", re.IGNORECASE)
+_CLOSED_START = re.compile(r"^\W*(is|are|do|does|did|was|were|have|has|had|will|would|wouldn'?t|don'?t|isn'?t|aren'?t|can|could|should|surely)\b",
+                           re.IGNORECASE)
+_WH_START = re.compile(r"^\W*(and |so |but |or |ok,? |and so )?(what|how|why|which|who|where|when|tell me|help me|walk me|in what way)\b",
+                       re.IGNORECASE)
+_PROPOSAL_WH = re.compile(r"^\W*(and |so )?(when|what time|what day)\b.{0,30}\b(we|us|i)\b", re.IGNORECASE)
+_BUYER_SITUATION = re.compile(r"\b(you said|you told|you mentioned|your own|for your|in your|at your|your \w+ (numbers|data|figures|team|volume))\b",
+                              re.IGNORECASE)
+_ASSUMED = re.compile(r"\b(so that'?s (settled|sorted|solved|that)|so we'?re (good|fine|ok)|problem solved|that should settle it|"
+                      r"that'?s that)\b", re.IGNORECASE)
 
 
-def words(text: str) -> set[str]:
-    """Content words (lower case, no stop words, at least 4 letters) with a crude plural fold."""
-    found = {word.lower().rstrip("'") for word in re.findall(r"[A-Za-z][A-Za-z'-]+", text)}
-    return {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in found if len(w) >= 4 and w not in _STOP}
+def _stance(reading: AnswerReading, unit: Unit) -> dict[int, float]:
+    """How close the unit's stance (its topic taken out) is to the acknowledge exemplars of levels 5, 3 and 1."""
+    return {level: reading.exemplars.best_of("acknowledge", unit.vector, level, reading.objection_vector) for level in (5, 3, 1)}
 
 
-def _is_question(sentence: str) -> bool:
-    return sentence.rstrip().endswith("?")
+def _is_stock(reading: AnswerReading, unit: Unit) -> bool:
+    """Stock acknowledgement words with little of the buyer's concern in them."""
+    stance = _stance(reading, unit)
+    return stance[3] >= THRESHOLDS["stock"] or (len(content_words(unit.text)) <= THRESHOLDS["stock_words"] and stance[3] >= stance[5]
+                                                 and reading.similarity_to_objection(unit) < THRESHOLDS["own_terms"])
 
 
-def _acknowledge(turns: list[list[str]], objection: str, reference: str) -> CheckResult:
-    first = turns[0] if turns and turns[0] else []
-    all_sentences = [s for turn in turns for s in turn]
-    if first and _ACK.search(first[0]):
-        opening = first[0]
-        rest = opening[_ACK.search(opening).end():]
-        turned = re.search(r"\bbut\b", rest, re.IGNORECASE) or (len(first) > 1 and re.match(r"\s*but\b", first[1], re.IGNORECASE))
-        if turned and not _is_question(opening):
-            return CheckResult(2, opening)
-        echoes = words(opening) & words(objection)
-        return CheckResult(5 if echoes else 4, opening)
-    later = next((s for s in all_sentences if _ACK.search(s)), None)
-    if later is not None and not (first and _DEFENSIVE.search(first[0])):
-        return CheckResult(3, later)
-    return CheckResult(1, first[0] if first else None)
+def _argues(reading: AnswerReading, unit: Unit) -> bool:
+    stance = _stance(reading, unit)
+    return bool(_DEFENSIVE.search(unit.text)) and not reading.objection.rstrip().endswith("?") or \
+        stance[1] > max(stance[5], stance[3]) + THRESHOLDS["argue_margin"]
 
 
-def _exploring(sentence: str) -> bool:
-    return _is_question(sentence) and not _CONFIRM.search(sentence) and not (_ACTION.search(sentence) and _TIME.search(sentence))
+def _is_ack(reading: AnswerReading, unit: Unit) -> bool:
+    """A unit that acknowledges (stock or genuine) rather than argues."""
+    return not unit.question and not _argues(reading, unit)
 
 
-def _explore(turns: list[list[str]], objection: str, reference: str) -> CheckResult:
-    questions = [s for turn in turns for s in turn if _exploring(s)]
-    open_questions = [q for q in questions if _OPEN.search(q) and not _LEADING.search(q)]
-    if len(open_questions) >= 2:
-        return CheckResult(5, open_questions[0])
+def _acknowledge(reading: AnswerReading) -> CheckResult:
+    sentences = reading.sentences
+    if not sentences:
+        return CheckResult(1, None)
+    first = sentences[0]
+    blocked = {unit.sentence for _, unit in reading.blocked}
+    opens_with_question = reading.units[0].question
+    if first.text in blocked or opens_with_question or _argues(reading, first):
+        stock = lambda unit: not unit.question and _stance(reading, unit)[3] >= THRESHOLDS["stock"]  # noqa: E731
+        later = next((unit for unit in sentences[1:3] if stock(unit) and unit.text not in blocked), None)
+        return CheckResult(3, later.text) if later is not None else CheckResult(1, first.text)
+    turned = bool(re.search(r"[,;]\s*but\b", first.text, re.IGNORECASE)) or \
+        len(sentences) > 1 and bool(re.match(r"\s*(but|however)\b", sentences[1].text, re.IGNORECASE))
+    if _is_stock(reading, first):
+        return CheckResult(2 if turned else 3, first.text)
+    if turned:
+        return CheckResult(2, first.text)
+    stance = _stance(reading, first)
+    own_terms = reading.similarity_to_objection(first) >= THRESHOLDS["own_terms"] and stance[5] >= stance[1]
+    return CheckResult(5 if own_terms else 4, first.text)
+
+
+def _role(reading: AnswerReading, unit: Unit) -> str:
+    """What a question does: explores the objection, checks the answer landed, or proposes a next step."""
+    if _ANYTHING_ELSE.search(unit.text) and not _WH_START.match(unit.text):
+        return "confirm"
+    if _WH_START.match(unit.text):
+        return "next_step" if _PROPOSAL_WH.match(unit.text) else "explore"
+    if unit.when and (_ACTION.search(unit.text) or unit.people) or \
+            _ACTION.search(unit.text) and (unit.people or re.search(r"\b(we|us)\b", unit.text, re.IGNORECASE)):
+        return "next_step"
+    sims = {name: reading.exemplars.level(name, unit.vector)[1] for name in ("explore", "confirm", "next_step")}
+    return max(sims, key=sims.get)  # type: ignore[arg-type]
+
+
+def _questions(reading: AnswerReading, role: str) -> list[Unit]:
+    return [u for u in reading.units if u.question and _role(reading, u) == role]
+
+
+def _answer_units(reading: AnswerReading) -> list[Unit]:
+    """Statements that answer the concern: not questions, stock acknowledgements, next steps, vague closings or blockers."""
+    blocked = {unit.position for _, unit in reading.blocked}
+    found = []
+    for unit in reading.units:
+        if unit.question or unit.position in blocked or _VAGUE.search(unit.text) or (unit.when and _ACTION.search(unit.text)):
+            continue
+        if unit.position <= 1 and _stance(reading, unit)[3] >= THRESHOLDS["stock"]:  # stock words opening the answer
+            continue
+        found.append(unit)
+    return found
+
+
+def _explore(reading: AnswerReading) -> CheckResult:
+    questions = _questions(reading, "explore")
+    if not questions:
+        return CheckResult(1, None)
+    open_questions = [q for q in questions if _OPEN.search(q.text) and not _CLOSED_START.match(q.text)
+                      and reading.exemplars.best_of("explore", q.vector, 2) < reading.exemplars.best_of("explore", q.vector, 5)]
+    specific = [q for q in open_questions if reading.exemplars.best_of("explore", q.vector, 3) < reading.exemplars.best_of("explore", q.vector, 5)]
+    if len(specific) >= 2:
+        return CheckResult(5, specific[0].sentence)
+    if specific:
+        opener = 0 if _acknowledge(reading).level >= 4 else -1  # an acknowledging opener is not an answer
+        answered = next((u.position for u in _answer_units(reading) if u.position > opener), len(reading.units))
+        return CheckResult(4 if specific[0].position < answered else 3, specific[0].sentence)
     if open_questions:
-        first = turns[0] if turns else []
-        asked = next((n for n, s in enumerate(first) if s == open_questions[0]), None)
-        answered = next((n for n, s in enumerate(first) if _answers(s)), len(first))
-        before_answer = asked is not None and asked < answered
-        return CheckResult(4 if before_answer else 3, open_questions[0])
-    if questions:
-        return CheckResult(2, questions[0])
-    return CheckResult(1, None)
+        return CheckResult(3, open_questions[0].sentence)
+    return CheckResult(2, questions[0].sentence)
 
 
-def _respond_value(turns: list[list[str]], objection: str, reference: str) -> CheckResult:
-    statements = [s for turn in turns for s in turn if _answers(s)]
+def _statement_level(reading: AnswerReading, unit: Unit) -> int:
+    """How far one statement answers the concern: generic (2), a relevant point (3), evidence (4), in the buyer's terms (5)."""
+    exemplars = reading.exemplars
+    generic = exemplars.best_of("respond_value", unit.vector, 2)
+    playbook = max(reading.similarity_to_reference(unit), reading.similarity_to_proof(unit))
+    if _argues(reading, unit) and playbook < THRESHOLDS["playbook"]:
+        return 1
+    if playbook < THRESHOLDS["relevant"] or generic > playbook:
+        return 2 if generic >= THRESHOLDS["generic"] or content_words(unit.text) else 1
+    evidence = bool(reading.grounded(unit)) or reading.similarity_to_proof(unit) >= THRESHOLDS["proof"]
+    if not evidence:
+        return 3
+    return 5 if reading.buyer_figures(unit) or _BUYER_SITUATION.search(unit.text) else 4
+
+
+def _respond_value(reading: AnswerReading) -> CheckResult:
+    statements = _answer_units(reading)
     if not statements:
         return CheckResult(1, None)
-    playbook = words(reference) - words(objection)
-    scored = [(len(words(s) & playbook), bool(_EVIDENCE.search(s)), s) for s in statements]
-    overlap = sum(points for points, _, _ in scored)
-    best = max(scored, key=lambda item: (item[1], item[0]))
-    evidence = any(has for _, has, _ in scored)
-    framed = any(_BUYER_FRAME.search(s) for _, has, s in scored if has)
-    if evidence and overlap >= 2:
-        return CheckResult(5 if framed else 4, best[2])
-    if evidence or overlap >= 2:
-        return CheckResult(3, best[2])
-    generic = next((s for s in statements if _GENERIC.search(s)), None)
-    return CheckResult(2, generic or statements[0]) if generic or len(words(" ".join(statements))) >= 4 else CheckResult(1, statements[0])
+    scored = [(_statement_level(reading, unit), reading.similarity_to_reference(unit), unit) for unit in statements]
+    level, _, unit = max(scored, key=lambda item: (item[0], item[1]))
+    if level == 4 and any(lvl >= 3 and (reading.buyer_figures(u) or _BUYER_SITUATION.search(u.text)) for lvl, _, u in scored):
+        level = 5
+    return CheckResult(level, unit.sentence)
 
 
-def _confirm(turns: list[list[str]], objection: str, reference: str) -> CheckResult:
-    sentences = [s for turn in turns for s in turn]
-    confirm = next((s for s in sentences if _CONFIRM.search(s)), None)
-    if confirm is not None:
-        return CheckResult(5 if any(_ANYTHING_ELSE.search(s) for s in sentences) else 4, confirm)
-    loose = next((s for s in sentences if _LOOSE.search(s) or _ANYTHING_ELSE.search(s)), None)
-    if loose is not None:
-        return CheckResult(3, loose)
-    assumptive = next((s for s in sentences if _ASSUMPTIVE.search(s)), None)
-    return CheckResult(2, assumptive) if assumptive else CheckResult(1, None)
+def _confirm(reading: AnswerReading) -> CheckResult:
+    checks = _questions(reading, "confirm")
+    answered = _respond_value(reading).level >= 3
+    if checks:
+        unit = checks[0]
+        level = 5 if any(_ANYTHING_ELSE.search(c.text) for c in checks) or len(checks) >= 2 and answered else 4
+        if len(content_words(unit.text)) <= 1 and level == 4:
+            level = 3
+        return CheckResult(level if answered else min(level, 3), unit.sentence)
+    assumed = next((u for u in reading.units if _ASSUMED.search(u.text)), None)
+    return CheckResult(2, assumed.sentence) if assumed else CheckResult(1, None)
 
 
-def _next_step(turns: list[list[str]], objection: str, reference: str) -> CheckResult:
-    sentences = [s for turn in turns for s in turn]
-    steps = [s for s in sentences if _ACTION.search(s) and not _VAGUE.search(s) and not _exploring_only(s)]
-    timed = [s for s in steps if _TIME.search(s)]
-    joint = [s for s in timed if not _SOLO.search(s) or _MEETING.search(s)]
-    if joint:
-        complete = [s for s in joint if _PEOPLE.search(s) and _is_question(s)]
-        return CheckResult(5, complete[0]) if complete else CheckResult(4, joint[0])
-    if steps:
-        return CheckResult(3, steps[0])
-    vague = next((s for s in sentences if _VAGUE.search(s)), None)
-    return CheckResult(2, vague) if vague else CheckResult(1, None)
+def _next_step(reading: AnswerReading) -> CheckResult:
+    steps = []
+    for unit in reading.units:
+        if unit.question and _role(reading, unit) != "next_step":
+            continue
+        if _VAGUE.search(unit.text) and not unit.when:
+            steps.append((2, unit))
+            continue
+        if unit.when and (_ACTION.search(unit.text) or unit.people or unit.question):
+            steps.append((5 if unit.people and unit.question else 4, unit))
+        elif _ACTION.search(unit.text) and (unit.question or re.search(r"\b(i'?ll|we'?ll|let'?s|let me|i will|we will|i can|we can|shall)\b",
+                                                                         unit.text, re.IGNORECASE)):
+            steps.append((3, unit))
+    if not steps:
+        return CheckResult(1, None)
+    level, unit = max(steps, key=lambda item: (item[0], -item[1].position))
+    return CheckResult(level, unit.sentence)
 
 
-def _answers(sentence: str) -> bool:
-    """A sentence that answers the concern: not a question, a bare acknowledgement, logistics or a price cut."""
-    if _is_question(sentence) or _VAGUE.search(sentence) or (_ACTION.search(sentence) and _TIME.search(sentence)):
-        return False
-    if _PRICE_CUT.search(sentence):
-        return False
-    return not (_ACK.search(sentence) and not _EVIDENCE.search(sentence))
-
-
-def _exploring_only(sentence: str) -> bool:
-    """An open question about the objection that merely mentions a call or review ('How did the review go?')."""
-    return _is_question(sentence) and bool(_OPEN.search(sentence)) and not re.search(r"\b(can|could|shall|should|would|let'?s|how about|are you)\b", sentence, re.IGNORECASE)
-
-
-_CHECKS: dict[str, Callable[[list[list[str]], str, str], CheckResult]] = {
+_CHECKS: dict[str, Callable[[AnswerReading], CheckResult]] = {
     "acknowledge": _acknowledge, "explore": _explore, "respond_value": _respond_value, "confirm": _confirm, "next_step": _next_step,
 }
 
 
-def run_check(name: str, answers: list[str], objection: str, reference: str) -> CheckResult:
-    """Run one named check over the rep's answers (one string per turn) to ``objection``.
-
-    ``reference`` is what a strong answer contains according to the playbook.
-    """
-    turns = [split_sentences(answer) for answer in answers]
-    return _CHECKS[name](turns, objection, reference)
-
-
-def blocker_hits(blockers: list[object], answers: list[str]) -> list[tuple[object, str]]:
-    """Each rubric blocker the answers show, with the sentence that shows it."""
-    sentences = [s for answer in answers for s in split_sentences(answer)]
-    hits = []
-    for blocker in blockers:
-        sentence = next((s for s in sentences if blocker.matches(s)), None)  # type: ignore[attr-defined]
-        if sentence is not None:
-            hits.append((blocker, sentence))
-    return hits
+def run_check(name: str, reading: AnswerReading) -> CheckResult:
+    """Run one named check over a read answer."""
+    return _CHECKS[name](reading)

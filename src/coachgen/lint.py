@@ -93,6 +93,7 @@ def lint_paths(paths: list[Path], settings: Settings, today: date | None = None)
             missing = [name for name in ("owner", "reviewed") if getattr(loaded.rubric, name) is None]
             if missing:
                 problems.append(Problem(file.source, "warning", f"rubric is missing field(s): {', '.join(missing)}"))
+            problems.extend(Problem(file.source, "warning", message) for message in loaded.rubric.blocker_problems())
             continue
         first = loaded.documents[0]
         missing = [name for name in ("owner", "reviewed") if getattr(first, name) is None]  # 'kind' is optional: records are mined

@@ -205,7 +205,10 @@ def session_outline(session: Any) -> Outline:
         ] + [f"Blocker: {b.description} You said \"{b.evidence}\"" for b in sheet.blockers]))
         extremes = [f"Your strongest sentence: \"{sheet.strongest}\"" if sheet.strongest else None,
                     f"Your weakest sentence: \"{sheet.weakest}\"" if sheet.weakest else None]
+        extremes = [f"Your strongest sentence: \"{sheet.strongest}\"" if sheet.strongest else None,
+                    f"Your weakest sentence: \"{sheet.weakest}\"" if sheet.weakest else None]
         sections.append(Section("Feedback", [f"Keep: {sheet.keep}", f"Start: {sheet.start}", f"Stop: {sheet.stop}",
+                                             *[line for line in extremes if line],
                                              *[line for line in extremes if line],
                                              *[f"Practise with: {m.text}{_cite(m.sources)}" for m in attempt.practise],
                                              f"This objection comes back on {attempt.next_due}.", *sheet.notes]))

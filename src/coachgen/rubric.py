@@ -16,8 +16,10 @@ A rubric file is YAML with ``kind: rubric`` and lives in the knowledge base, own
     blockers:                   # any match fails the attempt whatever the score
       - id: unearned-discount
         description: Cuts the price without getting anything in return.
-        patterns: ['\\bdiscount\\b']      # case-insensitive regular expressions
+        patterns: ['\\bdiscount\\b']      # case-insensitive regular expressions; {competitor}: any competitor's name
         unless: ['in return']            # ...unless one of these is in the same sentence
+        examples: [I can knock twenty percent off.]         # compared by meaning...
+        counterexamples: [There is a discount for paying upfront.]  # ...against these
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from coachgen.errors import InputError
 
-__all__ = ["CHECKS", "Blocker", "Criterion", "Rubric", "parse_rubric"]
+__all__ = ["CHECKS", "COMPETITOR", "Blocker", "Criterion", "Rubric", "parse_rubric"]
+
+#: In a blocker pattern, stands for the names of the competitors the knowledge base knows.
+COMPETITOR = "{competitor}"
 
 #: Deterministic checks a criterion may name; implemented in :mod:`coachgen.answer_checks`.
 CHECKS = ("acknowledge", "explore", "respond_value", "confirm", "next_step")
@@ -46,6 +51,17 @@ class Criterion(BaseModel):
     skill: str = Field(min_length=1, description="The skill (training-module 'skills' value) behind it.")
     check: str | None = Field(None, description="Deterministic check that scores it, if any.")
     levels: dict[int, str] = Field(description="What the answer looks like at each level 1-5.")
+    exemplars: dict[int, list[str]] = Field(default_factory=dict, description=(
+        "Sentences showing a level, compared by meaning with the rep's sentences; without them the check uses "
+        "the default rubric's exemplars for the same check."))
+
+    @field_validator("exemplars")
+    @classmethod
+    def _exemplar_levels(cls, value: dict[int, list[str]]) -> dict[int, list[str]]:
+        for level, sentences in value.items():
+            if level not in (1, 2, 3, 4, 5) or not sentences or not all(str(s).strip() for s in sentences):
+                raise ValueError("exemplars: each key is a level 1-5 with a non-empty list of sentences")
+        return value
 
     @field_validator("check")
     @classmethod
@@ -67,23 +83,35 @@ class Blocker(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     description: str = Field(min_length=1)
-    patterns: list[str] = Field(min_length=1)
-    unless: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list, description="Wording that shows it (regular expressions).")
+    unless: list[str] = Field(default_factory=list, description="Wording that excuses a pattern in the same sentence.")
+    examples: list[str] = Field(default_factory=list, description="Sentences that show it, compared by meaning.")
+    counterexamples: list[str] = Field(default_factory=list, description="Sentences that look like it but are not.")
+
+    @model_validator(mode="after")
+    def _detectable(self) -> "Blocker":
+        if not self.patterns and not self.examples:
+            raise ValueError(f"blocker '{self.id}' needs patterns or examples")
+        return self
 
     @field_validator("patterns", "unless")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
         for pattern in value:
             try:
-                re.compile(pattern)
+                re.compile(pattern.replace(COMPETITOR, "competitor"))
             except re.error as exc:
                 raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
         return value
 
-    def matches(self, sentence: str) -> bool:
-        """True when the sentence shows the behaviour and no 'unless' pattern excuses it."""
-        hit = any(re.search(p, sentence, re.IGNORECASE) for p in self.patterns)
-        return hit and not any(re.search(p, sentence, re.IGNORECASE) for p in self.unless)
+    def matches(self, text: str, context: str | None = None, competitors: tuple[str, ...] = ()) -> bool:
+        """True when ``text`` shows the behaviour and no 'unless' pattern excuses it in ``context`` (the whole sentence).
+
+        ``{competitor}`` in a pattern stands for the knowledge base's competitor names.
+        """
+        names = "|".join(re.escape(name) for name in competitors) or "(?!x)x"
+        hit = any(re.search(p.replace(COMPETITOR, f"(?:{names})"), text, re.IGNORECASE) for p in self.patterns)
+        return hit and not any(re.search(p, context or text, re.IGNORECASE) for p in self.unless)
 
 
 class Rubric(BaseModel):
@@ -106,6 +134,18 @@ class Rubric(BaseModel):
             if repeated:
                 raise ValueError(f"duplicate {what} id(s) {', '.join(repeated)}")
         return self
+
+    def blocker_problems(self, competitors: tuple[str, ...] = ("Examplecorp",)) -> list[str]:
+        """Each blocker example its patterns miss and each counterexample they catch (checked by ``kb lint``)."""
+        problems = []
+        for blocker in self.blockers:
+            if not blocker.patterns:
+                continue
+            problems += [f"blocker '{blocker.id}': its patterns miss the example \"{e}\"" for e in blocker.examples
+                         if not blocker.matches(e, None, competitors)]
+            problems += [f"blocker '{blocker.id}': its patterns catch the counterexample \"{c}\"" for c in blocker.counterexamples
+                         if blocker.matches(c, None, competitors)]
+        return problems
 
     def weights(self) -> dict[str, float]:
         """Each criterion's weight, normalised to sum to 1."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 from pydantic import BaseModel, Field
 
 from coachgen.answer_checks import run_check
+from coachgen.answer_reading import read_answer
 from coachgen.artifacts.common import (
     ArtifactHeader,
     CitedText,
@@ -124,12 +125,12 @@ def _buyer_says(model: Any, prompts: "PromptLibrary", card: DrillCard, transcrip
     return " ".join(draft.line.split()), tokens
 
 
-def _move(card: DrillCard, answered: int, answers: list[str]) -> Move:
+def _move(kb: "KnowledgeBase", rubric: Rubric, card: DrillCard, answered: int, answers: list[str]) -> Move:
     """The buyer's next move after the rep's ``answered``-th answer: a pushback, a request for a next step, or acceptance."""
     if answered <= len(card.pushbacks):
         concern = card.pushbacks[answered - 1]
         return Move("pushback", f"Stay sceptical and raise this new concern in your own words: \"{concern}\"", concern)
-    if run_check("next_step", answers, card.objection, "").level >= 3:
+    if run_check("next_step", read_answer(answers, card.objection, [], rubric, kb.embedder)).level >= 3:
         return Move("accept", "Agree to the next step the rep proposed, in one sentence.", ACCEPT)
     return Move("ask", "Ask what the next step should be.", ASK_NEXT_STEP)
 
@@ -155,8 +156,8 @@ def score_attempt(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rub
     if not answers:
         raise InputError("no answer was given, so nothing was scored or stored")
     judgement, tokens, notes = judge(model, prompts, rubric, card, answers) if use_model else (None, (0, 0), [])
-    reference = " ".join(line.text for line in card.strong_answer)
-    scorecard = score_answers(rubric, answers, card.objection, reference, judgement)
+    reference = [line.text for line in card.strong_answer]
+    scorecard = score_answers(rubric, answers, card.objection, reference, judgement, kb=kb)
     scorecard.notes.extend(notes)
     worst = min(scorecard.criteria, key=lambda c: (c.score, -c.weight))
     module = skill_module(kb, rubric.criterion(worst.criterion).skill)
@@ -199,7 +200,7 @@ def run_roleplay(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubr
         transcript.append(Turn(speaker="rep", text=reply))
         if len(answers) == turns:
             break
-        move = _move(card, len(answers), answers)
+        move = _move(kb, rubric, card, len(answers), answers)
         line, tokens = _buyer_says(model, prompts, card, transcript, move, known)
         tokens_in, tokens_out = tokens_in + tokens[0], tokens_out + tokens[1]
         transcript.append(Turn(speaker="buyer", text=line))

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from coachgen.answer_checks import blocker_hits, run_check
+from coachgen.answer_checks import run_check
+from coachgen.answer_reading import AnswerReading, Material, read_answer
 from coachgen.rubric import Rubric
+
+if TYPE_CHECKING:
+    from coachgen.index.embeddings import Embedder
+    from coachgen.knowledge_base import KnowledgeBase
 
 __all__ = ["MODEL_WEIGHT", "BlockerHit", "CriterionScore", "Scorecard", "judge_schema", "level_of", "quadratic_weighted_kappa", "score_answers"]
 
@@ -54,6 +59,8 @@ class Scorecard(BaseModel):
     keep: str
     start: str
     stop: str
+    strongest: str | None = Field(None, description="The rep's sentence that did the most for the answer.")
+    weakest: str | None = Field(None, description="The rep's sentence that did the least, or harmed it.")
     notes: list[str] = Field(default_factory=list)
 
 
@@ -111,12 +118,45 @@ def _feedback(rubric: Rubric, criteria: list[CriterionScore], blockers: list[Blo
     return keep, start, stop
 
 
-def score_answers(rubric: Rubric, answers: list[str], objection: str, reference: str,
-                  judgement: BaseModel | None = None, model_weight: float = MODEL_WEIGHT) -> Scorecard:
+def material_of(kb: "KnowledgeBase") -> Material:
+    """The team's material an answer is checked against (every indexed text but deal notes, competitors, proof), once per handle."""
+    import numpy as np
+
+    key = ("drill-material",)
+    if key not in kb._memo:
+        texts = [row[0] for row in kb.db.execute(
+            "SELECT c.text FROM chunks c JOIN documents d ON d.key = c.doc_key WHERE d.kind != 'deal'")]
+        proof = [record.text for record in [*kb.knowledge.proof_points(), *kb.knowledge.value_drivers()] if record.text.strip()]
+        vectors = np.asarray(kb.embedder.embed_batch(proof), dtype=np.float32) if proof else None
+        kb._memo[key] = [Material(texts, [record.text for record in kb.knowledge.competitors()], proof, vectors)]
+    return kb._memo[key][0]
+
+
+def _extremes(reading: AnswerReading, criteria: list[CriterionScore]) -> tuple[str | None, str | None]:
+    """The sentence behind the criterion that adds most to the score (level x weight), and the weakest sentence:
+    a blocker's, else the one behind a criterion below 3, else the last sentence no criterion used."""
+    strong = sorted((c for c in criteria if c.evidence and c.score >= 3), key=lambda c: (-c.score * c.weight, -c.weight))
+    strongest = strong[0].evidence if strong else None
+    if reading.blocked:
+        return strongest, reading.blocked[0][1].sentence
+    used = {c.evidence for c in criteria if c.evidence and c.score >= 3}
+    idle = [s.text for s in reading.sentences if s.text not in used and s.text != strongest]
+    weak = [c for c in sorted(criteria, key=lambda c: (c.score, -c.weight)) if c.evidence and c.evidence != strongest]
+    return strongest, weak[0].evidence if weak and weak[0].score < 3 else (idle[-1] if idle else None)
+
+
+def score_answers(rubric: Rubric, answers: list[str], objection: str, reference: str | list[str],
+                  judgement: BaseModel | None = None, model_weight: float = MODEL_WEIGHT, *,
+                  kb: "KnowledgeBase | None" = None, embedder: "Embedder | None" = None) -> Scorecard:
     """Score the rep's answers (one string per turn) to ``objection``; ``reference`` is the playbook's strong answer.
 
-    Where both the check and the model score a criterion, the model counts ``model_weight`` of it.
+    The answer is read by meaning with ``embedder`` (or ``kb``'s); figures count as evidence when the
+    team's material (``kb``) states them. Where both the check and the model score a criterion, the model counts ``model_weight`` of it.
     """
+    if embedder is None and kb is None:
+        raise ValueError("score_answers needs the knowledge base or an embedder to read the answer")
+    material = material_of(kb) if kb is not None else Material()
+    reading = read_answer(answers, objection, reference, rubric, embedder or kb.embedder, material)  # type: ignore[union-attr]
     weights = rubric.weights()
     model_scores = usable_model_scores(rubric, judgement, answers)
     criteria: list[CriterionScore] = []
@@ -124,7 +164,7 @@ def score_answers(rubric: Rubric, answers: list[str], objection: str, reference:
     if judgement is not None and not model_scores:
         notes.append("None of the model's scores quoted the rep's own words: scored by the deterministic checks alone.")
     for criterion in rubric.criteria:
-        check = run_check(criterion.check, answers, objection, reference) if criterion.check else None
+        check = run_check(criterion.check, reading) if criterion.check else None
         model = model_scores.get(criterion.id)
         if check and model:
             score = (1 - model_weight) * check.level + model_weight * model[0]
@@ -138,12 +178,13 @@ def score_answers(rubric: Rubric, answers: list[str], objection: str, reference:
         criteria.append(CriterionScore(criterion=criterion.id, name=criterion.name, weight=round(weights[criterion.id], 4),
                                        score=round(score, 2), by=by, check_level=check.level if check else None,
                                        model_level=model[0] if model else None, evidence=evidence))
-    hits = [BlockerHit(blocker=b.id, description=b.description, evidence=sentence) for b, sentence in blocker_hits(rubric.blockers, answers)]
+    hits = [BlockerHit(blocker=b.id, description=b.description, evidence=unit.sentence) for b, unit in reading.blocked]
     total = round(sum(c.weight * c.score for c in criteria) / sum(c.weight for c in criteria), 2)
     keep, start, stop = _feedback(rubric, criteria, hits)
+    strongest, weakest = _extremes(reading, criteria)
     return Scorecard(rubric_id=rubric.id, rubric_version=rubric.version, rubric_sha=rubric.sha256, criteria=criteria, score=total,
                      pass_mark=rubric.pass_mark, passed=total >= rubric.pass_mark and not hits, blockers=hits,
-                     keep=keep, start=start, stop=stop, notes=notes)
+                     keep=keep, start=start, stop=stop, strongest=strongest, weakest=weakest, notes=notes)
 
 
 def quadratic_weighted_kappa(rater_a: list[int], rater_b: list[int], levels: int = 5) -> float:

@@ -1,0 +1,327 @@
+"""Read a rep's answer into what each of its parts does, by meaning: the input of the drill checks.
+
+An answer is cut into units (sentences, and the clauses of a run-on sentence), each embedded with
+the bundled embedder. A unit is compared with the rubric's exemplars (sentences kept in the rubric
+YAML by the level they show, team-editable; the default rubric's stand in for a check that has
+none) and with the objection and the playbook's strong answer. Surface facts come from small
+parsers: whether a unit asks, whether it names a time (``when``), people, or figures, and whether
+those figures are in the team's material. Blockers are found by meaning too: a unit is compared with
+each blocker's examples and counterexamples; its patterns catch the obvious wording.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coachgen.index.embeddings import Embedder
+    from coachgen.rubric import Blocker, Rubric
+
+__all__ = ["AnswerReading", "Exemplars", "Material", "Unit", "blocker_units", "names_a_time", "read_answer"]
+
+_CLAUSE = re.compile(r"(?:,|;|\s[-\u2013\u2014])\s+(?=(?:so|and so|and then|then|because|but|and (?:look|honestly|then|if|what|we|i|you))\b)", re.IGNORECASE)
+_WEEKDAY = r"(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?"
+_MONTH = r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)"
+_TIME = re.compile(  # a specific time: a day, a date or a clock time ("next week" is not one)
+    rf"\b({_WEEKDAY}|tomorrow|tonight|this (morning|afternoon|evening)|next {_WEEKDAY}|"
+    rf"\d{{1,2}}([:.]\d\d)?\s?(am|pm|h)\b|\d{{1,2}}[:.]\d\d|\d{{1,2}} ?o'?clock|at (one|two|three|four|five|six|"
+    rf"seven|eight|nine|ten|eleven|twelve|noon|\d{{1,2}})\b|the \d{{1,2}}(st|nd|rd|th)\b|\d{{1,2}}(st|nd|rd|th)? {_MONTH}\b|{_MONTH} \d{{1,2}}|"
+    rf"\d{{1,2}}/\d{{1,2}}|\d{{4}}-\d\d-\d\d)",
+    re.IGNORECASE,
+)
+_PEOPLE = re.compile(
+    r"\b(with (you|your|the|our|both|him|her|them)\b|you and (me|i|your|our|the)\b|your (\w+ ){0,2}(director|manager|lead|head|cfo|ceo|coo|cto|"
+    r"controller|team|boss|colleagues?|admin|owner|officer|engineer|buyer|broker|counsel|board|bursar|finance|it|legal|procurement)|"
+    r"(me|us) and (you|your)|just (you|us) and)",
+    re.IGNORECASE,
+)
+_FIGURE = re.compile(r"(?<![\w.])(\d[\d,.]*\s?(%|percent|k\b|m\b)?|[£$€]\s?\d[\d,.]*)", re.IGNORECASE)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
+_YOUR = re.compile(r"\b(you|your|you'?ve|you'?d|you'?re|yours)\b", re.IGNORECASE)
+_ASK_START = re.compile(r"^(could|can|shall|should|would|will|do|does|did|is|are|was|were|have|has|how about|what about|any good|ok|okay|sound)\b", re.IGNORECASE)
+_EMBEDDED_QUESTION = re.compile(r"^(so |and |but )?(what|how|why|who|which|where)('s|'re| is| are| was| were| do| does| did| has| have| would| could|"
+                                r" will| can| happened| made)\b", re.IGNORECASE)
+_STOP = frozenset(
+    """a an and are as at be but by can could did do does for from had has have i if in is it its it's just me my no not of on or our
+    so that that's the their them then there they this to too us was we we're what when where which who why will with would yes you
+    your you're i'm i'd i'll ok okay really totally completely honestly yeah well get got""".split()
+)
+
+
+def names_a_time(text: str) -> bool:
+    """Whether the text names when something happens: a day, a date, a clock time, 'tomorrow' (not 'next week')."""
+    return bool(_TIME.search(text))
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-case words of three letters or more that are not function words."""
+    return {w for w in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if w not in _STOP}
+
+
+@dataclass
+class Unit:
+    """A sentence or clause of the answer, with what the parsers and the embedder say about it."""
+
+    text: str
+    position: int  # order in the answer
+    sentence: str  # the whole sentence it comes from
+    question: bool
+    vector: Any = None
+    when: bool = False
+    people: bool = False
+    figures: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Exemplars:
+    """Embedded exemplars of one check (level per vector) and of each blocker (examples, counterexamples)."""
+
+    levels: dict[str, tuple[list[int], Any]]
+    blockers: dict[str, tuple[Any, Any]]
+
+    def level(self, check: str, vector: Any, k: int = 3) -> tuple[float, float, int]:
+        """The similarity-weighted level of the ``k`` exemplars nearest ``vector``, the best similarity and its level."""
+        import numpy as np
+
+        levels, matrix = self.levels.get(check, ([], None))
+        if matrix is None or not levels:
+            return 0.0, 0.0, 0
+        sims = matrix @ vector
+        order = np.argsort(-sims)[:k]
+        weights = np.clip(sims[order], 1e-6, None)
+        return float(np.dot(weights, [levels[i] for i in order]) / weights.sum()), float(sims[order[0]]), levels[order[0]]
+
+    def best_of(self, check: str, vector: Any, level: int, topic: Any = None) -> float:
+        """The best similarity of ``vector`` to the check's exemplars of one level (0 when it has none).
+
+        With ``topic`` (the objection's vector), what the unit says about the topic is taken out first, so
+        the comparison reads its stance (agreeing, arguing, stock words) rather than its subject.
+        """
+        import numpy as np
+
+        if topic is not None:
+            vector = vector - float(vector @ topic) * topic
+            vector = vector / max(float(np.linalg.norm(vector)), 1e-6)
+        levels, matrix = self.levels.get(check, ([], None))
+        rows = [i for i, value in enumerate(levels) if value == level]
+        return float((matrix[rows] @ vector).max()) if rows else 0.0
+
+    def blocker(self, blocker_id: str, vector: Any) -> tuple[float, float]:
+        """Best similarity to the blocker's examples and to its counterexamples."""
+        examples, counter = self.blockers.get(blocker_id, (None, None))
+        best = lambda m: float((m @ vector).max()) if m is not None and len(m) else 0.0  # noqa: E731
+        return best(examples), best(counter)
+
+
+_EXEMPLARS: dict[tuple[str, str], Exemplars] = {}
+
+
+def exemplars_for(rubric: "Rubric", embedder: "Embedder") -> Exemplars:
+    """The rubric's exemplars embedded once per process; a check or blocker without any borrows the default rubric's."""
+    import copy
+
+    import numpy as np
+
+    from coachgen.knowledge.defaults import load
+    from coachgen.rubric import parse_rubric
+
+    key = (rubric.sha256 or rubric.id, embedder.name)
+    if key in _EXEMPLARS:
+        return _EXEMPLARS[key]
+    default = parse_rubric(copy.deepcopy(load("rubric")), "coachgen default rubric")
+    by_check = {c.check: c.exemplars for c in default.criteria if c.check}
+    by_check.update({c.check: c.exemplars for c in rubric.criteria if c.check and c.exemplars})
+    default_blockers = {b.id: b for b in default.blockers}
+    texts: list[str] = []
+    plan: list[tuple[str, str, int]] = []
+    for check, table in by_check.items():
+        for level, sentences in table.items():
+            for sentence in sentences:
+                texts.append(sentence)
+                plan.append(("level", check, level))
+    for blocker in rubric.blockers:
+        source = blocker if blocker.examples else default_blockers.get(blocker.id, blocker)
+        for kind, sentences in (("example", source.examples), ("counter", source.counterexamples)):
+            for sentence in sentences:
+                texts.append(sentence)
+                plan.append((kind, blocker.id, 0))
+    vectors = np.asarray(embedder.embed_batch(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
+    levels: dict[str, tuple[list[int], Any]] = {}
+    blockers: dict[str, tuple[list[int], list[int]]] = {}
+    for row, (kind, name, level) in enumerate(plan):
+        if kind == "level":
+            levels.setdefault(name, ([], []))[0].append(level)
+            levels[name][1].append(row)
+        else:
+            blockers.setdefault(name, ([], []))[0 if kind == "example" else 1].append(row)
+    result = Exemplars(
+        levels={check: (values, vectors[rows]) for check, (values, rows) in levels.items()},
+        blockers={name: (vectors[ex] if ex else None, vectors[co] if co else None) for name, (ex, co) in blockers.items()},
+    )
+    _EXEMPLARS[key] = result
+    return result
+
+
+def _units(answers: list[str]) -> list[Unit]:
+    from coachgen.artifacts.meddpicc import split_sentences
+
+    units: list[Unit] = []
+    for answer in answers:
+        for sentence in split_sentences(answer):
+            asks = sentence.rstrip().endswith("?")
+            parts = [part.strip() for part in _CLAUSE.split(sentence) if part and part.strip()]
+            parts = [part for part in parts if content_words(part) or part.endswith("?")] or [sentence]
+            for number, part in enumerate(parts):
+                last = number == len(parts) - 1
+                asked = asks and last or bool(_ASK_START.match(part)) and part.endswith("?") or bool(_EMBEDDED_QUESTION.match(part))
+                units.append(Unit(part, len(units), sentence, question=asked))
+    return units
+
+
+def _sentence_units(units: list[Unit]) -> list[Unit]:
+    """One unit per whole sentence (for checks that judge a sentence, not its clauses)."""
+    seen: dict[str, Unit] = {}
+    for unit in units:
+        if unit.sentence not in seen:
+            seen[unit.sentence] = Unit(unit.sentence, unit.position, unit.sentence, unit.sentence.rstrip().endswith("?"))
+    return list(seen.values())
+
+
+@dataclass
+class AnswerReading:
+    """An answer's units with their vectors, beside the objection, the playbook's answer and the rubric's exemplars."""
+
+    units: list[Unit]
+    objection: str
+    objection_vector: Any
+    reference: list[str]
+    reference_vectors: Any
+    exemplars: Exemplars
+    known_figures: frozenset[str]
+    competitors: tuple[str, ...] = ()
+    sentences: list[Unit] = field(default_factory=list)  # whole sentences, embedded too
+    proof_vectors: Any = None  # the team's proof points and value drivers
+    objection_figures: frozenset[str] = frozenset()
+    blocked: list[tuple["Blocker", Unit]] = field(default_factory=list)
+
+    def similarity_to_proof(self, unit: Unit) -> float:
+        if self.proof_vectors is None or not len(self.proof_vectors):
+            return 0.0
+        return float((self.proof_vectors @ unit.vector).max())
+
+    def buyer_figures(self, unit: Unit) -> list[str]:
+        """The unit's figures that the buyer stated (in the objection)."""
+        return [figure for figure in unit.figures if _figure_key(figure) in self.objection_figures]
+
+    def similarity_to_objection(self, unit: Unit) -> float:
+        return float(self.objection_vector @ unit.vector)
+
+    def similarity_to_reference(self, unit: Unit) -> float:
+        if self.reference_vectors is None or not len(self.reference_vectors):
+            return 0.0
+        return float((self.reference_vectors @ unit.vector).max())
+
+    def grounded(self, unit: Unit) -> list[str]:
+        """The unit's figures that the team's material also states (and the buyer did not)."""
+        return [figure for figure in unit.figures if _figure_key(figure) in self.known_figures and _figure_key(figure) not in self.objection_figures]
+
+
+def _figure_key(figure: str) -> str:
+    return re.sub(r"[^\d]", "", figure.split(".")[0].split(",")[0]) or figure
+
+
+def figures_in(texts: Iterable[str]) -> frozenset[str]:
+    """Every figure the texts state, normalised (digits of the whole part) so '12,000' and '12000' meet."""
+    found = set()
+    for text in texts:
+        for match in _FIGURE.finditer(text):
+            found.add(_figure_key(match.group(0)))
+            found.add(re.sub(r"[^\d]", "", match.group(0)))
+    return frozenset(value for value in found if value)
+
+
+@dataclass(frozen=True)
+class Material:
+    """What an answer's evidence is checked against: the team's text, competitors, proof points and value drivers."""
+
+    texts: list[str] = field(default_factory=list)
+    competitors: list[str] = field(default_factory=list)
+    proof: list[str] = field(default_factory=list)
+    proof_vectors: Any = None
+
+
+def read_answer(answers: list[str], objection: str, reference: str | list[str], rubric: "Rubric", embedder: "Embedder",
+                material: Material | None = None) -> AnswerReading:
+    """Read the rep's answers (one string per turn) to ``objection`` against the playbook's answer and the team's material."""
+    import numpy as np
+
+    from coachgen.artifacts.meddpicc import split_sentences
+
+    material = material or Material()
+    units = _units(answers)
+    sentences = _sentence_units(units)
+    lines = reference if isinstance(reference, list) else split_sentences(reference)
+    texts = [objection] + [unit.text for unit in units] + list(lines) + [unit.text for unit in sentences]
+    vectors = np.asarray(embedder.embed_batch(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
+    for number, unit in enumerate(sentences, 1 + len(units) + len(lines)):
+        unit.vector = vectors[number]
+    for number, unit in enumerate(units, 1):
+        unit.vector = vectors[number]
+        unit.when = names_a_time(unit.text)
+        unit.people = bool(_PEOPLE.search(unit.text))
+        unit.figures = [m.group(0).strip() for m in _FIGURE.finditer(unit.text) if not _TIME.search(m.group(0) + " ")]
+    reference_vectors = vectors[1 + len(units):1 + len(units) + len(lines)] if lines else None
+    reading = AnswerReading(units, objection, vectors[0], list(lines), reference_vectors, exemplars_for(rubric, embedder),
+                            figures_in([*lines, *material.texts]), competitor_names(material.competitors), sentences,
+                            material.proof_vectors, figures_in([objection]))
+    reading.blocked = blocker_units(reading, rubric.blockers)
+    return reading
+
+
+def mentions_you(text: str) -> bool:
+    """Whether the text speaks to the buyer ('you', 'your')."""
+    return bool(_YOUR.search(text))
+
+
+BLOCKER_SIMILARITY = 0.7  # a unit this close to one of a blocker's examples shows it even without a pattern...
+BLOCKER_MARGIN = 0.1  # ...when it is also this much closer to the examples than to the counterexamples
+
+
+def competitor_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Competitor names as an answer may say them: the whole name, and its first word when that is a name, not an English word."""
+    from coachgen.index.lexical import is_ordinary
+
+    found: dict[str, None] = {}
+    for name in names:
+        name = name.strip()
+        if not name:
+            continue
+        found.setdefault(name)
+        first = name.split()[0]
+        if " " in name and len(first) >= 4 and first[:1].isupper() and not is_ordinary(first.lower()):
+            found.setdefault(first)
+    return tuple(found)
+
+
+def blocker_units(reading: AnswerReading, blockers: list["Blocker"]) -> list[tuple["Blocker", Unit]]:
+    """Each blocker the answer shows, with the unit that shows it.
+
+    A unit shows a blocker when one of its patterns matches the unit and no 'unless' pattern excuses it in the
+    unit's sentence; or, failing a pattern, when it is at least ``BLOCKER_SIMILARITY`` close to one of the
+    blocker's examples and closer to them than to its counterexamples by ``BLOCKER_MARGIN``.
+    """
+    found = []
+    for blocker in blockers:
+        for unit in reading.units:
+            if blocker.matches(unit.text, unit.sentence, reading.competitors):
+                found.append((blocker, unit))
+                break
+            example, counter = reading.exemplars.blocker(blocker.id, unit.vector)
+            if example >= BLOCKER_SIMILARITY and example - counter >= BLOCKER_MARGIN:
+                found.append((blocker, unit))
+                break
+    return found
