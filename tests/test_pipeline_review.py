@@ -71,3 +71,16 @@ def test_northwind_review_flags_hygiene_without_contacts_and_never_pulls_in(nort
     assert not any(f"Will {account} close" in q for q in mine.questions for account in later)
     assert mine.questions[-1] == LEAST_SURE
     assert mine.gap_to_quota == max(mine.metrics["quota_period"] - mine.commit, 0)
+
+
+def test_northwind_cadence_ranks_by_need_and_plans_leave_the_rep_out_of_the_team(northwind):
+    from coachgen.artifacts.development_plan import _team_deals
+    from coachgen.cadence import TRAP, priorities
+
+    ranked, notes = priorities(northwind.records, date(2025, 6, 16))
+    assert ranked and TRAP in notes
+    needs = [p.need for p in ranked if p.under_coached and p.need is not None]
+    assert needs and needs == sorted(needs, reverse=True)
+    rep = ranked[0].rep
+    assert all((d["rep"] or "").lower() != rep.lower() for d in _team_deals(northwind, rep))
+    assert northwind.settings.on_working_day(date(2025, 6, 15)) == date(2025, 6, 16)  # Sunday -> Monday

@@ -91,3 +91,23 @@ def test_agenda_cli(kb):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["team"] == "Sarah Kim"
     assert CliRunner().invoke(app, ["agenda", "--team", "Nobody"]).exit_code == 1
+
+
+def test_cadence_ranks_under_coached_reps_by_need_and_names_the_best_rep_trap(kb):
+    """Issue 18: cadence ranks under-coached reps by need over a rolling 30 days and names the trap of coaching the best rep most."""
+    from coachgen.cadence import TRAP, priorities
+
+    records = kb.records
+    ranked, _ = priorities(records, date(2026, 11, 20))
+    rated = [p for p in ranked if p.win_rate is not None]
+    best = max(rated, key=lambda p: p.win_rate)
+    log_coaching(records, best.rep, 240, "1on1", day=date(2026, 11, 10))
+    log_coaching(records, best.rep, 60, "1on1", day=date(2026, 10, 1))  # outside the 30 days
+    ranked, notes = priorities(records, date(2026, 11, 20))
+    mine = next(p for p in ranked if p.rep == best.rep)
+    assert mine.hours == 4.0 and not mine.under_coached and ranked[-1].rep == best.rep or not ranked[-1].under_coached
+    needs = [p.need for p in ranked if p.under_coached and p.need is not None]
+    assert needs == sorted(needs, reverse=True)
+    assert TRAP in notes and any(best.rep in note and "move hours" in note for note in notes)
+    result = CliRunner().invoke(app, ["coach", "cadence", "--month", "2026-11"])
+    assert result.exit_code == 0 and "Who to coach next" in result.stdout and "coaching the best rep most" in result.stdout

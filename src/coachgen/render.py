@@ -158,14 +158,19 @@ def agenda_outline(agenda: Any) -> Outline:
     return Outline(f"Weekly sales meeting: {agenda.team}, week of {agenda.week}", [f"{len(agenda.reps)} reps | {total} minutes"], sections)
 
 
-def cadence_outline(rows: list[Any], month: Any) -> Outline:
-    """The outline of a coaching-cadence table (:func:`coachgen.cadence.cadence`)."""
+def cadence_outline(rows: list[Any], month: Any, ranked: list[Any] | None = None, notes: list[str] | None = None) -> Outline:
+    """The outline of a coaching-cadence table (:func:`coachgen.cadence.cadence`), with the rolling ranking by need
+    (:func:`coachgen.cadence.priorities`) when given."""
     label = month.strftime("%Y-%m")
     lines = [f"{r.rep}: {r.hours:.1f} h of {r.target:.0f}{' (UNDER)' if r.under_coached else ''}; trend "
              + " -> ".join(f"{h:.1f}" for h in r.trend) for r in rows]
     under = [r.rep for r in rows if r.under_coached]
-    return Outline(f"Coaching cadence: {label}", ["target: 3 hours per rep per month"],
-                   [Section("Hours per rep", lines or ["No reps."]), Section("Under-coached", under or ["Nobody."])])
+    sections = [Section("Hours per rep", lines or ["No reps."]), Section("Under-coached", under or ["Nobody."])]
+    if ranked is not None:
+        sections.append(Section("Who to coach next (last 30 days, by need)",
+                                [f"{p.rep}: {p.hours:.1f} h{' (UNDER)' if p.under_coached else ''}; {p.reason}" for p in ranked] or ["No reps."]))
+        sections.append(Section("Watch out", list(notes or [])))
+    return Outline(f"Coaching cadence: {label}", ["target: 3 hours per rep per month"], sections)
 
 
 def _rubric_lines(rubric: Any) -> list[str]:
@@ -205,10 +210,7 @@ def session_outline(session: Any) -> Outline:
         ] + [f"Blocker: {b.description} You said \"{b.evidence}\"" for b in sheet.blockers]))
         extremes = [f"Your strongest sentence: \"{sheet.strongest}\"" if sheet.strongest else None,
                     f"Your weakest sentence: \"{sheet.weakest}\"" if sheet.weakest else None]
-        extremes = [f"Your strongest sentence: \"{sheet.strongest}\"" if sheet.strongest else None,
-                    f"Your weakest sentence: \"{sheet.weakest}\"" if sheet.weakest else None]
         sections.append(Section("Feedback", [f"Keep: {sheet.keep}", f"Start: {sheet.start}", f"Stop: {sheet.stop}",
-                                             *[line for line in extremes if line],
                                              *[line for line in extremes if line],
                                              *[f"Practise with: {m.text}{_cite(m.sources)}" for m in attempt.practise],
                                              f"This objection comes back on {attempt.next_due}.", *sheet.notes]))

@@ -39,11 +39,11 @@ def show_cadence(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
     csv_file: Optional[Path] = typer.Option(None, "--csv", help="Also write the table to this CSV file."),
 ) -> None:
-    """Hours per rep this month against 3 hours, who is under-coached, and the trend."""
+    """Hours per rep this month against 3 hours, the trend, and who to coach next by need over the last 30 days."""
     import csv
     import json
 
-    from coachgen.cadence import cadence
+    from coachgen.cadence import cadence, priorities
     from coachgen.cli.output import check_target
     from coachgen.fileio import atomic_writer
     from coachgen.untrusted import csv_cell
@@ -55,7 +55,11 @@ def show_cadence(
         first = date.fromisoformat(f"{month}-01") if month else date.today()
     except ValueError:
         fail(f"--month '{month}' is not a month like 2026-11")
-    rows = cadence(open_kb(ctx).records, first, manager)
+    records = open_kb(ctx).records
+    rows = cadence(records, first, manager)
+    from coachgen.metrics import period_of
+
+    ranked, notes = priorities(records, min(date.today(), period_of(first, "month").end), manager)
     if csv_file is not None:
         with atomic_writer(csv_file) as handle:
             writer = csv.writer(handle)
@@ -68,5 +72,5 @@ def show_cadence(
     if fmt == "json":
         emit(json.dumps([row.as_dict() for row in rows], indent=2) + "\n", fmt, output)
         return
-    outline = cadence_outline(rows, first)
+    outline = cadence_outline(rows, first, ranked, notes)
     emit(to_html(outline) if fmt == "html" else to_markdown(outline), fmt, output)
