@@ -171,13 +171,18 @@ def main() -> None:
     parser.add_argument("--fixture", choices=("holdout", "tuning", "calibration", "both"), default="both",
                         help="calibration: the 32 older sample answers of drill_calibration.yaml, labelled by another hand")
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--limit", type=int, default=0, help="Score only every n-th answer so that about this many remain (the judge is slow).")
     args = parser.parse_args()
     scorer = Scorer(args.model)
     names = ("tuning", "holdout") if args.fixture == "both" else (args.fixture,)
     for name in names:
         items = [_defaults(item) for item in yaml.safe_load(FIXTURES[name].read_text(encoding="utf-8"))["answers"]]
+        if args.limit and args.limit < len(items):
+            items = items[::-(-len(items) // args.limit)]
         rows, unmatched = [], 0
-        for item in items:
+        for number, item in enumerate(items, 1):
+            if args.model:
+                print(f"  judging {number}/{len(items)}", file=sys.stderr, flush=True)
             card, found = scorer.score(item)
             unmatched += not found
             rows.append((item, card))

@@ -84,3 +84,14 @@ def test_yaml_that_is_not_a_rubric_is_still_an_objection_library():
     assert load_yaml("kind: rubric\n", "x") == {"kind": "rubric"}
     with pytest.raises(InputError, match="a rubric must be a mapping"):
         parse_rubric(["a"], "x.yaml")
+
+
+def test_lint_warns_when_a_blocker_misses_its_examples(tmp_path, kb):
+    folder = tmp_path / "kb"
+    text = DEFAULT.read_text().replace("      - There is a discount for paying the year upfront.\n",
+                                       "      - There is a discount for paying the year upfront.\n      - I can give you a 20% discount.\n")
+    text = text.replace("      - I'll throw in the first three months for free.\n", "      - Have it for a song, friend.\n")
+    write(folder / "rubric.yaml", text)
+    assert sorted(p.message for p in lint_paths([folder], kb.settings)) == [
+        "blocker 'unearned-discount': its patterns catch the counterexample \"I can give you a 20% discount.\"",
+        "blocker 'unearned-discount': its patterns miss the example \"Have it for a song, friend.\""]

@@ -41,9 +41,9 @@ THRESHOLDS = {
     "playbook": 0.55,  # ...this close to the playbook's answer carries its substance
     "stock_words": 3,  # an acknowledgement or question with at most this many content words is stock
     "stock": 0.45,  # stance this close to the stock exemplars is stock words
-    "argue_margin": 0.02,
+    "argue_margin": 0.02,  # stance closer to arguing than to acknowledging by this much argues
     "generic": 0.45,  # a statement this close to the generic-claim exemplars is a generic claim
-    "proof": 0.6,  # ...this close to one of the team's proof points or value drivers cites it  # stance closer to arguing than to acknowledging by this much argues
+    "proof": 0.6,  # ...this close to one of the team's customer results or value drivers cites it
 }
 
 _BUT = re.compile(r"^\s*(but|however|although|though)\b|\b(but|however)\b", re.IGNORECASE)

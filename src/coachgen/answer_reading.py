@@ -204,7 +204,7 @@ class AnswerReading:
     known_figures: frozenset[str]
     competitors: tuple[str, ...] = ()
     sentences: list[Unit] = field(default_factory=list)  # whole sentences, embedded too
-    proof_vectors: Any = None  # the team's proof points and value drivers
+    proof_vectors: Any = None  # the team's customer results (proof records) and value drivers
     objection_figures: frozenset[str] = frozenset()
     blocked: list[tuple["Blocker", Unit]] = field(default_factory=list)
 
@@ -246,7 +246,7 @@ def figures_in(texts: Iterable[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Material:
-    """What an answer's evidence is checked against: the team's text, competitors, proof points and value drivers."""
+    """What an answer's evidence is checked against: the team's text, competitors, customer results and value drivers."""
 
     texts: list[str] = field(default_factory=list)
     competitors: list[str] = field(default_factory=list)
