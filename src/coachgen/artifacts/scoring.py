@@ -163,6 +163,9 @@ def score_answers(rubric: Rubric, answers: list[str], objection: str, reference:
     notes: list[str] = []
     if judgement is not None and not model_scores:
         notes.append("None of the model's scores quoted the rep's own words: scored by the deterministic checks alone.")
+    elif judgement is not None:
+        notes.append(f"The model's judgement counted on {len(model_scores)} of {len(rubric.criteria)} criteria "
+                     "(only where it quoted your own words); the checks scored the rest.")
     for criterion in rubric.criteria:
         check = run_check(criterion.check, reading) if criterion.check else None
         model = model_scores.get(criterion.id)
