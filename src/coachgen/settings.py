@@ -49,6 +49,9 @@ class Settings(BaseModel):
     llm_model_path: Path | None = Field(None, description="A GGUF file for the in-process llama.cpp model (default: bundled SmolLM2-135M).")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible chat endpoint; set to use it instead of llama.cpp.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the chat endpoint.")
+    llm_endpoint_style: Literal["openai", "llama-cpp"] = Field(
+        "openai", description="openai: json_schema and max_completion_tokens; llama-cpp: llama-cpp-python's server (json_object with a schema, max_tokens).",
+    )
     llm_api_key: SecretStr | None = Field(None, description="API key for the chat endpoint (OPENAI_API_KEY also works).")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds before a chat request is abandoned.")
     llm_retries: int = Field(1, ge=0, le=5, description="Retries of a failed chat request (the only retry layer).")

@@ -38,9 +38,9 @@ class GuardedChat:
     """A chat model wrapper: redacts what is sent, records it, restores placeholders in the answer."""
 
     def __init__(self, model: Any, redactor: Redactor | None, audit: Path | None, show_sent: bool, endpoint: str | None,
-                 max_prompt_chars: int = 60_000) -> None:
+                 max_prompt_chars: int = 60_000, endpoint_style: str = "openai") -> None:
         self.model, self.redactor, self.audit, self.show_sent, self.endpoint = model, redactor, audit, show_sent, endpoint
-        self.max_prompt_chars = max_prompt_chars
+        self.max_prompt_chars, self.endpoint_style = max_prompt_chars, endpoint_style
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
@@ -84,7 +84,8 @@ def guard(kb: "KnowledgeBase", model: Any, show_sent: bool = False) -> GuardedCh
     redact = kb.settings.redact == "always" or (kb.settings.redact == "remote" and remote)
     return GuardedChat(model, Redactor.from_records(kb.records) if redact else None,
                        audit_path(kb.settings.home) if remote else None, show_sent,
-                       (kb.settings.llm_base_url or "https://api.openai.com/v1") if remote else None, kb.settings.max_prompt_chars)
+                       (kb.settings.llm_base_url or "https://api.openai.com/v1") if remote else None, kb.settings.max_prompt_chars,
+                       kb.settings.llm_endpoint_style)
 
 
 def chat_model(kb: "KnowledgeBase", show_sent: bool = False) -> GuardedChat:

@@ -23,10 +23,12 @@ def make_chat_model(settings: Settings) -> Any:
         from langchain_openai import ChatOpenAI
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else os.environ.get("OPENAI_API_KEY")
+        # langchain-openai sends max_completion_tokens, which llama-cpp-python's server ignores; it reads only max_tokens
+        budget = ({"max_tokens": None, "extra_body": {"max_tokens": settings.llm_max_tokens}} if settings.llm_endpoint_style == "llama-cpp"
+                  else {"max_tokens": settings.llm_max_tokens})
         return ChatOpenAI(
             model=settings.llm_model, base_url=settings.llm_base_url, api_key=key or "not-needed",
-            timeout=settings.llm_timeout, max_retries=settings.llm_retries,
-            temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
+            timeout=settings.llm_timeout, max_retries=settings.llm_retries, temperature=settings.llm_temperature, **budget,
         )
     from coachgen.llm.llama import LlamaCppChat, bundled_gguf
 

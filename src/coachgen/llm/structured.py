@@ -55,6 +55,8 @@ def _response_format(model: Any, schema_model: type[BaseModel]) -> dict[str, Any
     kind = getattr(model, "_llm_type", "")
     if kind == "llama-cpp":
         return {"type": "json_object", "schema": strict_schema(schema_model)}
+    if kind.startswith("openai") and getattr(model, "endpoint_style", "openai") == "llama-cpp":
+        return {"type": "json_object", "schema": strict_schema(schema_model)}  # llama-cpp-python's server refuses json_schema
     if kind.startswith("openai"):
         return {"type": "json_schema", "json_schema": {"name": schema_model.__name__, "strict": True, "schema": strict_schema(schema_model)}}
     return None
@@ -78,6 +80,19 @@ def _parse(text: str, schema_model: type[T]) -> T:
     return schema_model.model_validate(_cleaned(json.loads(text[start:end + 1], strict=False)))  # allow raw newlines in strings
 
 
+def _cut_off_answer(exc: Exception) -> Any:
+    """The answer the OpenAI SDK refuses when it stopped at the output budget, as a draft to validate; else None."""
+    completion = getattr(exc, "completion", None)
+    if type(exc).__name__ != "LengthFinishReasonError" or completion is None:
+        return None
+    from langchain_core.messages import AIMessage
+
+    usage = completion.usage
+    return AIMessage(content=completion.choices[0].message.content or "", usage_metadata={
+        "input_tokens": usage.prompt_tokens if usage else 0, "output_tokens": usage.completion_tokens if usage else 0,
+        "total_tokens": usage.total_tokens if usage else 0})
+
+
 def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None) -> Generation[T]:
     """Ask for ``schema_model``; ``check(value)`` may raise ``ValueError`` for content rules (citations, names)."""
     from langchain_core.messages import AIMessage, HumanMessage
@@ -94,8 +109,10 @@ def generate_structured(model: Any, messages: list[Any], schema_model: type[T], 
         except CoachgenError:
             raise
         except Exception as exc:  # noqa: BLE001 - the SDKs raise many types; the user gets one line, not a traceback
-            detail = " ".join(str(exc).split())[:240]
-            raise ModelError(f"chat model request failed: {type(exc).__name__}: {detail}") from exc
+            reply = _cut_off_answer(exc)
+            if reply is None:
+                detail = " ".join(str(exc).split())[:240]
+                raise ModelError(f"chat model request failed: {type(exc).__name__}: {detail}") from exc
         raw = str(reply.content)
         usage = getattr(reply, "usage_metadata", None) or {}
         tokens_in += usage.get("input_tokens", 0)
