@@ -398,7 +398,7 @@ def test_payloads_in_every_crm_column_and_file_name_reach_no_prompt_and_no_outpu
     for rep in [REP, payload_rep]:
         run("coach", "log", rep, "--minutes", "30", "--type", "1on1", "--date", "2026-11-05")
     rows = json.loads(run("coach", "cadence", "--month", "2026-11", "--format", "json", "--csv", tmp_path / "cadence.csv"))
-    outline = cadence_outline([RepCadence(**row) for row in rows], SimpleNamespace(strftime=lambda _: "2026-11"))
+    outline = cadence_outline([RepCadence(**row) for row in rows], SimpleNamespace(strftime=lambda _: "2026-11"), [], [])  # headings only
     problems += check_json(json.dumps(rows), "cadence json") + check_csv(tmp_path / "cadence.csv", "cadence csv")
     cadence_md = run("coach", "cadence", "--month", "2026-11")
     problems += check_markdown(cadence_md, outline, "cadence md") + check_terminal(cadence_md, "cadence terminal", monkeypatch)
