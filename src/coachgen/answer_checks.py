@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from coachgen.answer_reading import AnswerReading, Unit, content_words, mentions_you
+from coachgen.answer_reading import AnswerReading, Unit, content_words
 
 __all__ = ["CheckResult", "THRESHOLDS", "run_check"]
 
@@ -46,7 +46,6 @@ THRESHOLDS = {
     "proof": 0.6,  # ...this close to one of the team's customer results or value drivers cites it
 }
 
-_BUT = re.compile(r"^\s*(but|however|although|though)\b|\b(but|however)\b", re.IGNORECASE)
 _DEFENSIVE = re.compile(r"^\s*(no\b|actually\b|that'?s (not true|wrong|incorrect)|you'?re wrong|well,? actually|honestly,? no)", re.IGNORECASE)
 _ANYTHING_ELSE = re.compile(r"\b(anything else|what else|something else|other (concern|question|worr|requirement)|stand(s|ing)? in the way|"
                             r"holding you back|in the way)", re.IGNORECASE)
@@ -84,11 +83,6 @@ def _argues(reading: AnswerReading, unit: Unit) -> bool:
     stance = _stance(reading, unit)
     return bool(_DEFENSIVE.search(unit.text)) and not reading.objection.rstrip().endswith("?") or \
         stance[1] > max(stance[5], stance[3]) + THRESHOLDS["argue_margin"]
-
-
-def _is_ack(reading: AnswerReading, unit: Unit) -> bool:
-    """A unit that acknowledges (stock or genuine) rather than argues."""
-    return not unit.question and not _argues(reading, unit)
 
 
 def _acknowledge(reading: AnswerReading) -> CheckResult:

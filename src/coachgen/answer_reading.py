@@ -40,8 +40,6 @@ _PEOPLE = re.compile(
     re.IGNORECASE,
 )
 _FIGURE = re.compile(r"(?<![\w.])(\d[\d,.]*\s?(%|percent|k\b|m\b)?|[£$€]\s?\d[\d,.]*)", re.IGNORECASE)
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
-_YOUR = re.compile(r"\b(you|your|you'?ve|you'?d|you'?re|yours)\b", re.IGNORECASE)
 _ASK_START = re.compile(r"^(could|can|shall|should|would|will|do|does|did|is|are|was|were|have|has|how about|what about|any good|ok|okay|sound)\b", re.IGNORECASE)
 _EMBEDDED_QUESTION = re.compile(r"^(so |and |but )?(what|how|why|who|which|where)('s|'re| is| are| was| were| do| does| did| has| have| would| could|"
                                 r" will| can| happened| made)\b", re.IGNORECASE)
@@ -265,26 +263,21 @@ def read_answer(answers: list[str], objection: str, reference: str | list[str], 
     units = _units(answers)
     sentences = _sentence_units(units)
     lines = reference if isinstance(reference, list) else split_sentences(reference)
-    texts = [objection] + [unit.text for unit in units] + list(lines) + [unit.text for unit in sentences]
-    vectors = np.asarray(embedder.embed_batch(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
-    for number, unit in enumerate(sentences, 1 + len(units) + len(lines)):
-        unit.vector = vectors[number]
-    for number, unit in enumerate(units, 1):
-        unit.vector = vectors[number]
+    texts = list(dict.fromkeys([objection, *(unit.text for unit in units), *lines, *(unit.text for unit in sentences)]))
+    vector_of = dict(zip(texts, np.asarray(embedder.embed_batch(texts), dtype=np.float32)))  # a one-clause sentence is embedded once
+    for unit in sentences:
+        unit.vector = vector_of[unit.text]
+    for unit in units:
+        unit.vector = vector_of[unit.text]
         unit.when = names_a_time(unit.text)
         unit.people = bool(_PEOPLE.search(unit.text))
         unit.figures = [m.group(0).strip() for m in _FIGURE.finditer(unit.text) if not _TIME.search(m.group(0) + " ")]
-    reference_vectors = vectors[1 + len(units):1 + len(units) + len(lines)] if lines else None
-    reading = AnswerReading(units, objection, vectors[0], list(lines), reference_vectors, exemplars_for(rubric, embedder),
+    reference_vectors = np.stack([vector_of[line] for line in lines]) if lines else None
+    reading = AnswerReading(units, objection, vector_of[objection], list(lines), reference_vectors, exemplars_for(rubric, embedder),
                             figures_in([*lines, *material.texts]), competitor_names(material.competitors), sentences,
                             material.proof_vectors, figures_in([objection]))
     reading.blocked = blocker_units(reading, rubric.blockers)
     return reading
-
-
-def mentions_you(text: str) -> bool:
-    """Whether the text speaks to the buyer ('you', 'your')."""
-    return bool(_YOUR.search(text))
 
 
 BLOCKER_SIMILARITY = 0.7  # a unit this close to one of a blocker's examples shows it even without a pattern...
