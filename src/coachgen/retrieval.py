@@ -79,6 +79,8 @@ class Filters:
     stage: tuple[str, ...] = ()
     deal: tuple[str, ...] = ()
     rep: tuple[str, ...] = ()
+    chunks: frozenset[str] = frozenset()
+    """Only these chunks (e.g. the ones holding records of a type); each is scored even when the vector query misses it."""
 
     def where(self) -> dict[str, Any] | None:
         """The matching Chroma ``where`` clause."""
@@ -99,6 +101,7 @@ class Filters:
             (folded(self.stage), folded(meta.get("stages", []))),
             (set(self.deal), {meta.get("deal_id")}),
             (set(self.rep), {meta.get("rep")}),
+            (self.chunks, {row.id}),
         )
         return all(not wanted or wanted & have for wanted, have in checks)
 
@@ -283,6 +286,7 @@ def search(
     missing = [chunk_id for ids in kb.catalog.chunk_ids_of_documents(unseen).values() for chunk_id in ids]
     records = _record_matches(kb, vector)
     missing += [chunk_id for chunk_id in records if chunk_id not in dense and chunk_id not in missing]
+    missing += [chunk_id for chunk_id in sorted(filters.chunks) if chunk_id not in dense and chunk_id not in missing]
     dense.update(_similarities(kb, vector, missing))
     rows.update(kb.catalog.chunks_by_id(missing))
     for chunk_id, similarity in records.items():

@@ -128,6 +128,16 @@ class KnowledgeStore:
             counts[row["type"]] = row["n"]
         return counts
 
+    def chunk_ids(self, record_types: Iterable[str]) -> frozenset[str]:
+        """The indexed chunks holding records of these types (a search filter); an unknown type is an error."""
+        from coachgen.errors import InputError
+
+        wanted = list(record_types)
+        unknown = [t for t in wanted if t not in RECORD_TYPES]
+        if unknown:
+            raise InputError(f"unknown record type '{unknown[0]}'; the types are {', '.join(RECORD_TYPES)}")
+        return frozenset(r.provenance.chunk_id for t in wanted for r in self.records(t) if r.provenance.chunk_id)
+
     def hit(self, record: KnowledgeRecord) -> "Hit | None":
         """The indexed chunk holding ``record``, as a citable source."""
         from coachgen.retrieval import hit_for_chunk
