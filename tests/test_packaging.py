@@ -1,4 +1,4 @@
-"""The wheel carries knowledge/ and prompts/, and an installed (non-editable) copy finds them."""
+"""The wheel carries knowledge/, prompts/ and the web app's templates and assets, and an installed (non-editable) copy finds them."""
 
 import subprocess
 import sys
@@ -18,6 +18,8 @@ def test_wheel_ships_bundled_knowledge_and_prompts(tmp_path):
     assert "coachgen/_bundled/knowledge/objections/objection-library.yaml" in names
     assert "coachgen/_bundled/knowledge/crm/deals.csv" in names
     assert "coachgen/_bundled/prompts/README.md" in names
+    assert "coachgen/web/templates/base.html" in names and "coachgen/web/templates/charts/bars.svg" in names  # coachgen serve
+    assert "coachgen/web/static/style.css" in names
     target = tmp_path / "installed"
     zipfile.ZipFile(wheel).extractall(target)
     found = subprocess.run(

@@ -422,6 +422,10 @@ class KnowledgeBase:
             self.vectors.delete(sorted(ids))
         return len(ids)
 
+    def indexed_files(self) -> list[FileRow]:
+        """The files read from the team's folders (not the documents coachgen writes itself), by source."""
+        return [row for row in self.catalog.files() if row.root != RECORDS_ROOT]
+
     def resolve_source(self, source: str) -> str:
         """The indexed source matching a relative source or a file path."""
         if self.catalog.file(source) is not None:

@@ -291,3 +291,8 @@ class Records:
     def debriefs_since(self, created_after: str) -> list[str]:
         """Debriefs generated after a time, as JSON."""
         return [row["debrief"] for row in self.db.execute("SELECT debrief FROM debriefs WHERE created_at >= ? ORDER BY created_at", (created_after,))]
+
+    def latest_debrief(self, deal_id: str) -> str | None:
+        """The most recent stored debrief of a deal, as JSON."""
+        row = self.db.execute("SELECT debrief FROM debriefs WHERE deal_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1", (deal_id,)).fetchone()
+        return row["debrief"] if row else None

@@ -51,7 +51,8 @@ if TYPE_CHECKING:
     from coachgen.prompts import PromptLibrary
 
 __all__ = [
-    "DRILL_DAYS", "LEAD_SKILLS", "MIN_ATTEMPTS", "MIN_CLOSED", "DevelopmentPlan", "Evidence", "choose_focus", "plan_development",
+    "DRILL_DAYS", "LEAD_SKILLS", "MIN_ATTEMPTS", "MIN_CLOSED", "DevelopmentPlan", "Evidence", "check_in_calendar", "choose_focus",
+    "plan_development",
 ]
 
 DRILL_DAYS = 90
@@ -406,3 +407,15 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
                            strengths=strengths, mixed=mixed, modules=modules, drills=drills, manager_actions=actions, target=target,
                            target_date=target_date, check_ins=check_ins, skill_or_will=will, summary=summary, how_to_get_evidence=how_to,
                            sources=pack.refs(), notes=notes + _missing(kb, focus, modules) + stale_notes(pack))
+
+
+def check_in_calendar(plan: DevelopmentPlan) -> str:
+    """The plan's check-ins as an iCalendar file (``coachgen train --ics``, the web app's download); ``InputError`` with none."""
+    from coachgen.calendar_ics import CalendarEvent, to_ics
+    from coachgen.errors import InputError
+
+    if not plan.check_ins:
+        raise InputError(f"no check-ins to export: the plan for {plan.rep} assigns no focus yet")
+    events = [CalendarEvent(date.fromisoformat(d), f"Coaching check-in: {plan.rep} ({plan.focus})", f"Target: {plan.target}, by {plan.target_date}.")
+              for d in plan.check_ins]
+    return to_ics(events, f"{plan.rep} development plan")

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
     from coachgen.prompts import PromptLibrary
 
-__all__ = ["END_WORDS", "Attempt", "DrillSession", "Turn", "judge", "run_roleplay", "score_attempt"]
+__all__ = ["END_WORDS", "Attempt", "DrillSession", "Turn", "buyer_turn", "clean_answer", "judge", "run_roleplay", "score_attempt"]
 
 END_WORDS = {"", "/done", "/end", "/quit"}
 ASK_NEXT_STEP = "Okay. So what would you suggest as a next step?"
@@ -176,6 +176,30 @@ def score_attempt(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rub
     return attempt, tokens
 
 
+def clean_answer(reply: str) -> str:
+    """A rep's answer on one line; ``InputError`` over ``MAX_ANSWER_CHARS``."""
+    reply = " ".join(reply.split())
+    if len(reply) > MAX_ANSWER_CHARS:
+        raise InputError(f"an answer is {len(reply)} characters; the limit is {MAX_ANSWER_CHARS}")
+    return reply
+
+
+def buyer_turn(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric: Rubric, card: DrillCard, transcript: list[Turn],
+               turns: int) -> tuple[bool, tuple[int, int]]:
+    """After the rep's latest answer in ``transcript``, append the buyer's reply unless the card is over; True when it is over.
+
+    The card is over after ``turns`` answers, or once the buyer has accepted the rep's next step.
+    """
+    answers = [turn.text for turn in transcript if turn.speaker == "rep"]
+    if len(answers) >= turns:
+        return True, (0, 0)
+    known = " ".join([card.persona.name, card.persona.role, card.persona.account or "", card.situation, card.objection, *card.pushbacks])
+    move = _move(kb, rubric, card, len(answers), answers)
+    line, tokens = _buyer_says(model, prompts, card, transcript, move, known)
+    transcript.append(Turn(speaker="buyer", text=line))
+    return move.kind == "accept", tokens
+
+
 def run_roleplay(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric: Rubric, rep: str, card: DrillCard,
                  answer: Callable[[str], str | None], turns: int, pack: SourcePack,
                  use_model_judge: bool = True) -> tuple[Attempt | None, tuple[int, int]]:
@@ -185,29 +209,18 @@ def run_roleplay(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubr
     """
     if not 1 <= turns <= 10:
         raise InputError("--turns must be between 1 and 10")
-    known = " ".join([card.persona.name, card.persona.role, card.persona.account or "", card.situation, card.objection, *card.pushbacks])
     transcript = [Turn(speaker="buyer", text=card.buyer_line)]
     tokens_in = tokens_out = 0
-    answers: list[str] = []
-    while len(answers) < turns:
+    while True:
         reply = answer(transcript[-1].text)
         if reply is None or reply.strip().lower() in END_WORDS:
             break
-        reply = " ".join(reply.split())
-        if len(reply) > MAX_ANSWER_CHARS:
-            raise InputError(f"an answer is {len(reply)} characters; the limit is {MAX_ANSWER_CHARS}")
-        answers.append(reply)
-        transcript.append(Turn(speaker="rep", text=reply))
-        if len(answers) == turns:
-            break
-        move = _move(kb, rubric, card, len(answers), answers)
-        line, tokens = _buyer_says(model, prompts, card, transcript, move, known)
+        transcript.append(Turn(speaker="rep", text=clean_answer(reply)))
+        over, tokens = buyer_turn(kb, prompts, model, rubric, card, transcript, turns)
         tokens_in, tokens_out = tokens_in + tokens[0], tokens_out + tokens[1]
-        transcript.append(Turn(speaker="buyer", text=line))
-        if move.kind == "accept":
+        if over:
             break
-    if not answers:
+    if not any(turn.speaker == "rep" for turn in transcript):
         return None, (tokens_in, tokens_out)
     attempt, tokens = score_attempt(kb, prompts, model, rubric, rep, card, transcript, pack, "interactive", use_model_judge)
     return attempt, (tokens_in + tokens[0], tokens_out + tokens[1])
-

@@ -20,7 +20,9 @@ from coachgen.cli import (
     products,
     prompts,
     reps,
+    serve,
     train,
+    users,
 )
 from coachgen.cli.common import CoachgenGroup
 
@@ -40,6 +42,7 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(products.app, name="products")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(coach.app, name="coach")
+app.add_typer(users.app, name="users")
 app.command("prep")(prep.prep)
 app.command("debrief")(debrief.debrief)
 app.command("drill")(drill.drill)
@@ -47,6 +50,7 @@ app.command("train")(train.train)
 app.command("pipeline")(pipeline.pipeline)
 app.command("agenda")(agenda.agenda)
 app.command("schema")(prompts.schema)
+app.command("serve")(serve.serve)
 
 
 @app.callback()

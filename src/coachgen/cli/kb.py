@@ -249,9 +249,7 @@ def lint(
     from coachgen.lint import lint_paths
 
     kb = open_kb(ctx)
-    from coachgen.knowledge_base import RECORDS_ROOT
-
-    paths = [path] if path else [Path(row.path) for row in kb.catalog.files() if row.root != RECORDS_ROOT]
+    paths = [path] if path else [Path(row.path) for row in kb.indexed_files()]
     if not paths:
         fail("nothing to lint: give a PATH or ingest some files first")
     problems = lint_paths(paths, kb.settings)
@@ -261,7 +259,7 @@ def lint(
 
     if path is None:
         found = {source: dict(sorted(Counter(r.type for r in records).items())) for source, records in kb.knowledge.by_file().items()}
-        found.update({row.source: {} for row in kb.catalog.files() if row.root != RECORDS_ROOT and row.source not in found
+        found.update({row.source: {} for row in kb.indexed_files() if row.source not in found
                       and Path(row.path).suffix.lower() not in (".csv", ".json", ".yaml", ".yml")})
     else:
         found = found_in_paths(paths, kb.settings)
