@@ -59,9 +59,9 @@ def plan_outline(plan: Any) -> Outline:
         Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Amount: {_money(deal.amount, getattr(deal, 'currency', None))}", f"Close date: {deal.close_date or 'unknown'}",
                          f"Rep: {deal.rep or 'unknown'}", f"Next step on record: {deal.next_step or 'none'}",
                          f"Last activity: {deal.last_activity or 'unknown'}"]),
-        Section("Objective (the advance)", [plan.objective.text + _cite(plan.objective.sources),
+        Section("Objective (the advance)" + _drafted(head, "objective"), [plan.objective.text + _cite(plan.objective.sources),
                                             f"Best outcome: {plan.best_outcome}", f"Minimum acceptable: {plan.minimum_outcome}"]),
-        Section("Agenda and upfront contract", list(plan.agenda), numbered=True),
+        Section("Agenda and upfront contract" + _drafted(head, "agenda"), list(plan.agenda), numbered=True),
         Section("Attendees", [f"{a.name} ({a.role}): {a.stance}; cares about {a.cares_about}" for a in plan.attendees] or ["No attendees known: ask who will join."]),
         Section("MEDDPICC", [
             f"{m.element}: {m.status}" + (f" (\"{m.evidence}\")" if m.evidence else "")
@@ -90,7 +90,8 @@ def debrief_outline(debrief: Any) -> Outline:
     sections = [
         Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Plan objective: {debrief.plan_objective or 'no plan was stored'}",
                          f"Call notes: {debrief.call_notes or 'none given'}"]),
-        Section("Debrief questions", [f"{q.topic}: {q.question}{_cite(q.sources)}" for q in debrief.questions], numbered=True),
+        Section("Debrief questions", [f"{q.topic}: {q.question}{_cite(q.sources)}{_drafted(debrief.header, f'questions[{i}]')}"
+                                      for i, q in enumerate(debrief.questions)], numbered=True),
         Section("MEDDPICC since the plan", [f"{c.element}: {c.before} -> {c.now}" + (f" (\"{c.evidence}\")" if c.evidence else "")
                                             for c in debrief.meddpicc_changes]),
         Section("Skill behind the stumbles", [f"\"{s.stumble}\" ({s.objection}): practise with {s.module.text}{_cite(s.module.sources)}"
@@ -184,8 +185,9 @@ def drill_outline(drill: Any) -> Outline:
     """The outline of a :class:`~coachgen.artifacts.drill.Drill`."""
     sections = []
     for number, card in enumerate(drill.cards, 1):
+        drafted = _drafted(drill.header, f"cards[{number - 1}].buyer_line")
         persona = f"{card.persona.name} ({card.persona.role}" + (f", {card.persona.account}" if card.persona.account else "") + ")"
-        items = [f"Why this one: {card.why}", f"Buyer: {persona}", f"Situation: {card.situation}", f"They say: \"{card.buyer_line}\"",
+        items = [f"Why this one: {card.why}", f"Buyer: {persona}", f"Situation: {card.situation}", f"They say: \"{card.buyer_line}\"{drafted}",
                  f"Difficulty {card.difficulty}" + (f"; then they push back: {' / '.join(card.pushbacks)}" if card.pushbacks else "")]
         items += [f"A strong answer: {line.text}{_cite(line.sources)}" for line in card.strong_answer]
         sections.append(Section(f"Card {number}: {card.objection}", items))
@@ -202,7 +204,7 @@ def session_outline(session: Any) -> Outline:
         sheet = attempt.scorecard
         verdict = "PASSED" if sheet.passed else "NOT PASSED"
         sections.append(Section(f"{card.objection} ({verdict}, {sheet.score:.1f} of 5)", [
-            *[f"{'Buyer' if turn.speaker == 'buyer' else 'You'}: {turn.text}" for turn in attempt.transcript],
+            *[f"{'Buyer' if turn.speaker == 'buyer' else 'You'}: {turn.text}{DRAFTED if turn.by_model else ''}" for turn in attempt.transcript],
         ]))
         sections.append(Section("Scores", [
             f"{c.name}: {c.score:g} ({c.by})" + (f" - you said \"{c.evidence}\"" if c.evidence else " - nothing in your answers shows it")
@@ -221,7 +223,7 @@ def session_outline(session: Any) -> Outline:
 def train_outline(plan: Any) -> Outline:
     """The outline of a :class:`~coachgen.artifacts.development_plan.DevelopmentPlan`."""
     sections = [
-        Section("Summary", [plan.summary]),
+        Section("Summary" + _drafted(plan.header, "summary"), [plan.summary]),
         Section("Evidence", [f"{e.detail} [{e.signal}]" for e in plan.evidence] or ["No evidence yet."]),
         Section("Diagnosis", [plan.diagnosis]),
         Section("Already does well (not assigned)", list(plan.strengths) or ["Nothing shown as strong yet."]),
@@ -242,9 +244,19 @@ def train_outline(plan: Any) -> Outline:
     return Outline(f"Development plan: {plan.rep} (as of {plan.as_of})", _meta(plan.header), sections + _closing(plan))
 
 
+DRAFTED = " (drafted by the model)"
+
+
+def _drafted(head: Any, path: str) -> str:
+    """The marker of a part the chat model wrote, else ''."""
+    return DRAFTED if path in head.model_wrote else ""
+
+
 def _meta(head: Any) -> list[str]:
+    wrote = (f"drafted by the model (checked): {', '.join(head.model_wrote)}; everything else comes from records and sources"
+             if head.model_wrote else "no part was written by a chat model: every line comes from records, sources and rules")
     return [f"model {head.model} | prompt {head.prompt_hash} | {head.generated_at} | tokens in {head.input_tokens}, out {head.output_tokens}",
-            f"chunks: {', '.join(head.chunk_ids)}"]
+            f"chunks: {', '.join(head.chunk_ids)}", wrote]
 
 
 def _closing(artifact: Any) -> list[Section]:

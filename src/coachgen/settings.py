@@ -13,14 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
 from coachgen.errors import ConfigError
 from coachgen.fileio import expand_user
 
-__all__ = ["Settings", "load_settings", "unknown_variables"]
+__all__ = ["MODEL_ARTIFACTS", "Settings", "load_settings", "unknown_variables"]
 
 ENV_PREFIX = "COACHGEN_"
+MODEL_ARTIFACTS = ("prep", "debrief", "drill", "train")  # the artifacts a chat model drafts parts of
 CONFIG_FILE = "coachgen.toml"
 
 
@@ -46,6 +47,10 @@ class Settings(BaseModel):
     review_every_days: int = Field(
         365, ge=1, description="A document not reviewed for this long is flagged stale (front matter may override)."
     )
+    llm: Literal["auto", "none"] = Field(
+        "auto", description="auto: the endpoint when one is set, else the embedded model; none: every artifact without a chat model (as --no-llm).")
+    llm_skip: str = Field("", description="Artifacts written without the chat model, comma-separated from prep, debrief, drill, train "
+                          "(where a model only wastes time; their fallback prose is used and says so).")
     llm_model_path: Path | None = Field(None, description="A GGUF file for the in-process llama.cpp model (default: bundled SmolLM2-135M).")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible chat endpoint; set to use it instead of llama.cpp.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the chat endpoint.")
@@ -104,6 +109,18 @@ class Settings(BaseModel):
         while day.weekday() not in working:
             day += timedelta(days=1)
         return day
+
+    @field_validator("llm_skip")
+    @classmethod
+    def _known_artifacts(cls, value: str) -> str:
+        unknown = sorted({a.strip().lower() for a in value.split(",") if a.strip()} - set(MODEL_ARTIFACTS))
+        if unknown:
+            raise ValueError(f"'{unknown[0]}' is not one of {', '.join(MODEL_ARTIFACTS)}")
+        return value
+
+    def skips_model(self, artifact: str) -> bool:
+        """True when ``artifact`` is written without the chat model (``COACHGEN_LLM=none`` or ``COACHGEN_LLM_SKIP``)."""
+        return self.llm == "none" or artifact in {a.strip().lower() for a in self.llm_skip.split(",")}
 
     def stuck_limits(self) -> dict[str, int]:
         """``stuck_days`` as a stage -> days mapping."""

@@ -300,6 +300,7 @@ def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> Call
     header = ArtifactHeader(
         artifact="prep", model=model_name, prompt_hash=prepared.prompt_hash, chunk_ids=[h.id for h in prepared.pack.hits],
         generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1],
+        model_wrote=[] if draft is prepared.fallback else ["objective", "best_outcome", "minimum_outcome", "agenda"],
     )
     return CallPlan(
         header=header, deal=prepared.deal, call_type=prepared.call_type,

@@ -25,6 +25,8 @@ class ArtifactHeader(BaseModel):
     generated_at: str = Field(description="UTC time of generation, ISO 8601.")
     input_tokens: int = Field(0, description="Tokens sent to the model.")
     output_tokens: int = Field(0, description="Tokens the model produced.")
+    model_wrote: list[str] = Field(default_factory=list, description="Paths of the fields the chat model wrote, after its checks passed "
+                                   "(e.g. 'objective', 'cards[0].buyer_line'); everything else comes from records, sources and rules.")
 
 
 class SourceRef(BaseModel):
@@ -154,8 +156,11 @@ def utc_now() -> str:
 def write_prose(model: Any, messages: list[Any], schema: type[Any], check: Any, fallback: Any, fallback_note: str) -> tuple[Any, tuple[int, int], list[str]]:
     """The model's validated draft, or ``fallback`` with a note saying why; plus tokens in and out."""
     from coachgen.errors import GenerationError
+    from coachgen.llm.models import is_no_model
     from coachgen.llm.structured import generate_structured
 
+    if is_no_model(model):
+        return fallback, (0, 0), [f"Written without a chat model ({model.reason}); {fallback_note}".rstrip("; ")]
     try:
         generation = generate_structured(model, messages, schema, check=check)
         return generation.value, (generation.input_tokens, generation.output_tokens), []

@@ -185,7 +185,8 @@ def build_debrief(prepared: PreparedDebrief, model: Any, model_name: str) -> Deb
     questions = prepared.questions[:4] + extra + prepared.questions[4:]
     header = ArtifactHeader(artifact="debrief", model=model_name, prompt_hash=prepared.prompt_hash,
                             chunk_ids=[h.id for h in prepared.pack.hits], generated_at=utc_now(),
-                            input_tokens=tokens[0], output_tokens=tokens[1])
+                            input_tokens=tokens[0], output_tokens=tokens[1],
+                            model_wrote=[f"questions[{len(prepared.questions[:4]) + i}]" for i in range(len(extra))])
     return Debrief(header=header, deal=prepared.deal, plan_objective=prepared.plan_objective, call_notes=prepared.call_notes,
                    questions=questions, meddpicc_changes=prepared.changes, skills=prepared.skills, check_in=prepared.check_in,
                    sources=prepared.pack.refs(), notes=notes + stale_notes(prepared.pack))

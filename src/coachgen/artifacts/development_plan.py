@@ -319,7 +319,7 @@ def _fallback_summary(rep: str, focus: str | None, strengths: list[str], target:
 
 
 def _summary(model: Any, prompts: "PromptLibrary", rep: str, evidence: list[Evidence], focus: str | None, strengths: list[str],
-             target: str | None, known: str) -> tuple[str, tuple[int, int], list[str]]:
+             target: str | None, known: str) -> tuple[str, tuple[int, int], list[str], bool]:
     variables = {"rep": rep, "evidence": [i.detail for i in evidence], "focus": focus, "strengths": strengths, "target": target}
     messages = prompts.messages("train", variables)
     allowed_numbers = set(re.findall(r"\d+(?:\.\d+)?", known))
@@ -343,7 +343,7 @@ def _summary(model: Any, prompts: "PromptLibrary", rep: str, evidence: list[Evid
 
     fallback = SummaryDraft.model_construct(note=_fallback_summary(rep, focus, strengths, target))
     draft, tokens, notes = write_prose(model, as_langchain(messages), SummaryDraft, check, fallback, "the note to the rep is written from the facts.")
-    return " ".join(draft.note.split()), tokens, notes
+    return " ".join(draft.note.split()), tokens, notes, draft is not fallback
 
 
 def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, model: Any, model_name: str,
@@ -395,14 +395,14 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
         diagnosis = f"No evidence yet for {rep}: no drill scores, debrief stumbles or lead measures that differ from the team. Nothing is assigned."
     will = _will_note(focus, activity)
     shown = evidence + ([activity] if activity else [])
-    tokens, notes = (0, 0), []
+    tokens, notes, by_model = (0, 0), [], False
     if judged:
         known = " ".join([rep, *(i.detail for i in shown), focus or "", target or "", target_date or "", *strengths])
-        summary, tokens, notes = _summary(model, prompts, rep, shown, focus, strengths, target, known)
+        summary, tokens, notes, by_model = _summary(model, prompts, rep, shown, focus, strengths, target, known)
     else:
         summary = _fallback_summary(rep, None, [], None)
     header = ArtifactHeader(artifact="train", model=model_name, prompt_hash=prompts.fingerprint("train"), chunk_ids=[h.id for h in pack.hits],
-                            generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1])
+                            generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1], model_wrote=["summary"] if by_model else [])
     return DevelopmentPlan(header=header, rep=rep, as_of=as_of.isoformat(), evidence=shown, focus=focus, diagnosis=diagnosis,
                            strengths=strengths, mixed=mixed, modules=modules, drills=drills, manager_actions=actions, target=target,
                            target_date=target_date, check_ins=check_ins, skill_or_will=will, summary=summary, how_to_get_evidence=how_to,

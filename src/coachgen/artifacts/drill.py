@@ -271,6 +271,11 @@ def _pushbacks(pick: Pick, entries: list[Hit], difficulty: int) -> list[str]:
     return [_objection_text(h) for h in ranked[: difficulty - 1]]
 
 
+def drafted_line(card: DrillCard) -> bool:
+    """True when the chat model wrote the card's buyer line (its fallback is the library's wording)."""
+    return card.buyer_line != " ".join(card.objection.split())
+
+
 def skill_module(kb: "KnowledgeBase", skill: str) -> Hit | None:
     """The training module that teaches a skill, as a citable hit titled with the module's name."""
     return module_hit(kb, kb.knowledge.module_for(skill))
@@ -350,5 +355,6 @@ def make_drill(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, model_
     if not picks:
         notes.append(nothing_to_drill_note())
     header = ArtifactHeader(artifact="drill", model=model_name, prompt_hash=prompts.fingerprint("drill"),
-                            chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1])
+                            chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1],
+                            model_wrote=[f"cards[{i}].buyer_line" for i, card in enumerate(cards) if drafted_line(card)])
     return Drill(header=header, rep=rep, rubric=chosen, cards=cards, sources=pack.refs(), notes=notes + card_notes + stale_notes(pack))

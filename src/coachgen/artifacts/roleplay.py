@@ -29,7 +29,7 @@ from coachgen.artifacts.common import (
     utc_now,
     write_prose,
 )
-from coachgen.artifacts.drill import DrillCard, skill_module
+from coachgen.artifacts.drill import DrillCard, drafted_line, skill_module
 from coachgen.artifacts.scoring import Scorecard, judge_schema, score_answers
 from coachgen.errors import GenerationError, InputError
 from coachgen.rubric import Rubric
@@ -50,6 +50,7 @@ MAX_ANSWER_CHARS = 2000
 class Turn(BaseModel):
     speaker: Literal["buyer", "rep"]
     text: str
+    by_model: bool = Field(False, description="True when the chat model wrote this buyer line (after its checks passed).")
 
 
 class Attempt(BaseModel):
@@ -105,7 +106,7 @@ class Move:
 
 
 def _buyer_says(model: Any, prompts: "PromptLibrary", card: DrillCard, transcript: list[Turn], move: Move,
-                known: str) -> tuple[str, tuple[int, int]]:
+                known: str) -> tuple[str, tuple[int, int], bool]:
     variables = {"persona": card.persona.model_dump(), "situation": card.situation, "move": move.instruction,
                  "transcript": [turn.model_dump() for turn in transcript]}
     messages = prompts.messages("roleplay", variables)
@@ -121,8 +122,9 @@ def _buyer_says(model: Any, prompts: "PromptLibrary", card: DrillCard, transcrip
         if problems:
             raise ValueError("; ".join(problems))
 
-    draft, tokens, _ = write_prose(model, as_langchain(messages), BuyerReply, check, BuyerReply.model_construct(line=move.fallback), "")
-    return " ".join(draft.line.split()), tokens
+    fallback = BuyerReply.model_construct(line=move.fallback)
+    draft, tokens, _ = write_prose(model, as_langchain(messages), BuyerReply, check, fallback, "")
+    return " ".join(draft.line.split()), tokens, draft is not fallback
 
 
 def _move(kb: "KnowledgeBase", rubric: Rubric, card: DrillCard, answered: int, answers: list[str]) -> Move:
@@ -137,8 +139,11 @@ def _move(kb: "KnowledgeBase", rubric: Rubric, card: DrillCard, answered: int, a
 
 def judge(model: Any, prompts: "PromptLibrary", rubric: Rubric, card: DrillCard, answers: list[str]) -> tuple[BaseModel | None, tuple[int, int], list[str]]:
     """The model's per-criterion scores and quotes, or None with a note when its answer does not fit the schema."""
+    from coachgen.llm.models import is_no_model
     from coachgen.llm.structured import generate_structured
 
+    if is_no_model(model):
+        return None, (0, 0), [f"Scored by the deterministic checks alone: no chat model is used ({model.reason})."]
     variables = {"objection": card.objection, "strong_answer": [line.text for line in card.strong_answer], "answers": answers,
                  "criteria": [{"key": c.id.replace("-", "_"), "name": c.name, "levels": sorted(c.levels.items())} for c in rubric.criteria]}
     messages = prompts.messages("judge", variables)
@@ -195,9 +200,14 @@ def buyer_turn(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric
         return True, (0, 0)
     known = " ".join([card.persona.name, card.persona.role, card.persona.account or "", card.situation, card.objection, *card.pushbacks])
     move = _move(kb, rubric, card, len(answers), answers)
-    line, tokens = _buyer_says(model, prompts, card, transcript, move, known)
-    transcript.append(Turn(speaker="buyer", text=line))
+    line, tokens, by_model = _buyer_says(model, prompts, card, transcript, move, known)
+    transcript.append(Turn(speaker="buyer", text=line, by_model=by_model))
     return move.kind == "accept", tokens
+
+
+def model_wrote(attempts: list[Attempt]) -> list[str]:
+    """Paths of the buyer lines the chat model wrote in a session's ``attempts`` (for the header)."""
+    return [f"attempts[{i}].transcript[{j}]" for i, attempt in enumerate(attempts) for j, turn in enumerate(attempt.transcript) if turn.by_model]
 
 
 def run_roleplay(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric: Rubric, rep: str, card: DrillCard,
@@ -209,7 +219,7 @@ def run_roleplay(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubr
     """
     if not 1 <= turns <= 10:
         raise InputError("--turns must be between 1 and 10")
-    transcript = [Turn(speaker="buyer", text=card.buyer_line)]
+    transcript = [Turn(speaker="buyer", text=card.buyer_line, by_model=drafted_line(card))]
     tokens_in = tokens_out = 0
     while True:
         reply = answer(transcript[-1].text)

@@ -100,8 +100,11 @@ def check_format(fmt: str) -> None:
         fail(f"--format must be one of {', '.join(FORMATS)}")
 
 
-def chat(ctx: typer.Context, kb: "KnowledgeBase") -> Any:
-    """The configured chat model with redaction and auditing; ``coachgen --show-sent`` prints what is sent."""
+NO_LLM = typer.Option(False, "--no-llm", help="Write it without a chat model: fast, from records and sources only (as COACHGEN_LLM=none).")
+
+
+def chat(ctx: typer.Context, kb: "KnowledgeBase", artifact: str, no_llm: bool = False) -> Any:
+    """The chat model for ``artifact`` with redaction and auditing (``--show-sent`` prints what is sent); none with ``--no-llm``."""
     from coachgen.llm.guard import chat_model
 
-    return chat_model(kb, show_sent=bool((ctx.find_root().obj or {}).get("show_sent")))
+    return chat_model(kb, show_sent=bool((ctx.find_root().obj or {}).get("show_sent")), artifact=artifact, no_llm=no_llm)

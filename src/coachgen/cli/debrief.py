@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import chat, check_format, fail, open_kb, out
+from coachgen.cli.common import NO_LLM, chat, check_format, fail, open_kb, out
 from coachgen.cli.output import check_target, emit, offer_coaching_log, print_messages
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -23,6 +23,7 @@ def debrief(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the exact messages and retrieved context; call no model."),
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
     log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of debrief coaching with the deal's rep."),
+    no_llm: bool = NO_LLM,
 ) -> None:
     """Debrief a call: commitments, the advance against the plan, MEDDPICC changes, the skill to practise."""
     from coachgen.artifacts.debrief import build_debrief, prepare_debrief
@@ -49,7 +50,7 @@ def debrief(
     if dry_run:
         print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
         return
-    model = chat(ctx, kb)
+    model = chat(ctx, kb, "debrief", no_llm)
     result = build_debrief(prepared, model, model_label(model))
     if notes:
         append_to_deal(kb, deal_id, "call-notes", notes)

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import chat, check_format, err, fail, open_kb
+from coachgen.cli.common import NO_LLM, chat, check_format, err, fail, open_kb
 from coachgen.cli.output import check_target, emit, offer_coaching_log
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -44,11 +44,12 @@ def drill(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
     log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of drill coaching with --rep."),
+    no_llm: bool = NO_LLM,
 ) -> None:
     """Objection-handling drills: cards with a persona, the objection, what a strong answer contains and the rubric."""
     from coachgen.artifacts.common import ArtifactHeader, SourcePack, utc_now
     from coachgen.artifacts.drill import build_cards, make_drill, nothing_to_drill_note, pick_objections, resolve_rubric
-    from coachgen.artifacts.roleplay import DrillSession, run_roleplay
+    from coachgen.artifacts.roleplay import DrillSession, model_wrote, run_roleplay
     from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import drill_outline, render, session_outline
@@ -62,7 +63,7 @@ def drill(
     if not interactive:
         if turns is not None:
             fail("--turns only applies with --interactive")
-        model = chat(ctx, kb)
+        model = chat(ctx, kb, "drill", no_llm)
         result = make_drill(kb, prompts, model, model_label(model), rep, objection, topic, from_deals, count or 3, difficulty, rubric)
         emit(render(result, fmt, drill_outline(result)), fmt, output)
         offer_coaching_log(kb, result.rep, "drill", log_minutes)
@@ -71,7 +72,7 @@ def drill(
         fail("--interactive needs --rep: every attempt is stored for the rep who made it")
     name = kb.records.rep_name(rep)
     chosen, notes = resolve_rubric(kb, rubric)
-    model = chat(ctx, kb)
+    model = chat(ctx, kb, "drill", no_llm)
     picks = pick_objections(kb, name, objection, topic, from_deals, count or 1)
     pack = SourcePack()
     cards, tokens, card_notes = build_cards(kb, prompts, picks, model, difficulty, pack)
@@ -90,7 +91,8 @@ def drill(
     if cards and not attempts:
         fail("no answer was given, so nothing was scored or stored")
     header = ArtifactHeader(artifact="drill-session", model=model_label(model), prompt_hash=prompts.fingerprint("judge"),
-                            chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens_in, output_tokens=tokens_out)
+                            chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens_in, output_tokens=tokens_out,
+                            model_wrote=model_wrote(attempts))
     session = DrillSession(header=header, rep=name, rubric_id=chosen.id, rubric_version=chosen.version, attempts=attempts,
                            sources=pack.refs(), notes=notes + card_notes)
     emit(render(session, fmt, session_outline(session)), fmt, output)

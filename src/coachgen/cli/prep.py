@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
-from coachgen.cli.common import chat, check_format, fail, open_kb, out
+from coachgen.cli.common import NO_LLM, chat, check_format, fail, open_kb, out
 from coachgen.cli.output import check_target, emit, offer_coaching_log, print_messages
 
 FORMAT_HELP = "md, json or html."
@@ -37,6 +37,7 @@ def prep(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the exact messages and retrieved context; call no model."),
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
     log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of call-prep coaching with the deal's rep."),
+    no_llm: bool = NO_LLM,
 ) -> None:
     """Plan a customer call: objective, agenda, attendees, MEDDPICC gaps, questions, objections, sources."""
     from coachgen.artifacts.call_plan import build_call_plan, prepare_call
@@ -51,13 +52,13 @@ def prep(
         check_target(output)
     kb = open_kb(ctx)
     if deal_id is None:
-        _batch(kb, rep, open_only, deals_file, call_type, fmt, output or Path("plans"), concurrency)
+        _batch(kb, rep, open_only, deals_file, call_type, fmt, output or Path("plans"), concurrency, lambda: chat(ctx, kb, "prep", no_llm))
         return
     prepared = prepare_call(kb, PromptLibrary(kb.settings, prompts_dir), deal_id, call_type, _attendees(attendee))
     if dry_run:
         print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
         return
-    model = chat(ctx, kb)
+    model = chat(ctx, kb, "prep", no_llm)
     plan = build_call_plan(prepared, model, model_label(model))
     kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
     emit(render(plan, fmt, plan_outline(plan)), fmt, output)
@@ -65,7 +66,7 @@ def prep(
 
 
 def _batch(kb, rep: Optional[str], open_only: bool, deals_file: Optional[Path], call_type: Optional[str], fmt: str,
-           out_dir: Path, concurrency: Optional[int]) -> None:
+           out_dir: Path, concurrency: Optional[int], model: Callable[[], Any]) -> None:
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -87,7 +88,7 @@ def _batch(kb, rep: Optional[str], open_only: bool, deals_file: Optional[Path], 
     check_target(out_dir / plan_file_name(ids[0], fmt))  # a folder under a file, or one coachgen may not write in
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err(), transient=True) as bar:
         task = bar.add_task("planning", total=len(ids))
-        items = plan_many(kb, ids, out_dir, fmt, call_type, concurrency=concurrency,
+        items = plan_many(kb, ids, out_dir, fmt, call_type, concurrency=concurrency, model=model(),
                           on_done=lambda item: bar.advance(task))
     failed = [item for item in items if item.error]
     for item in failed:

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import chat, check_format, fail, open_kb, parse_day
+from coachgen.cli.common import NO_LLM, chat, check_format, fail, open_kb, parse_day
 from coachgen.cli.output import check_target, emit, offer_coaching_log
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -22,6 +22,7 @@ def train(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Day of the plan, YYYY-MM-DD (default today)."),
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
     log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of 1:1 coaching with the rep."),
+    no_llm: bool = NO_LLM,
 ) -> None:
     """A development plan: evidence, the one skill to focus on (never a strength), training, drills, target, check-ins."""
     from coachgen.artifacts.development_plan import plan_development
@@ -36,7 +37,7 @@ def train(
     check_target(ics, "--ics")
     day = parse_day(as_of, "--as-of")
     kb = open_kb(ctx)
-    model = chat(ctx, kb)
+    model = chat(ctx, kb, "train", no_llm)
     plan = plan_development(kb, PromptLibrary(kb.settings, prompts_dir), rep, model, model_label(model), day)
     if ics is not None:
         if not plan.check_ins:

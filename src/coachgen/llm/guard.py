@@ -88,8 +88,14 @@ def guard(kb: "KnowledgeBase", model: Any, show_sent: bool = False) -> GuardedCh
                        kb.settings.llm_endpoint_style)
 
 
-def chat_model(kb: "KnowledgeBase", show_sent: bool = False) -> GuardedChat:
-    """The configured chat model, guarded."""
+def chat_model(kb: "KnowledgeBase", show_sent: bool = False, artifact: str | None = None, no_llm: bool = False) -> Any:
+    """The configured chat model, guarded; a :class:`~coachgen.llm.models.NoModel` when ``artifact`` is written without one."""
     from coachgen.llm import models
 
+    if no_llm:
+        return models.NoModel("--no-llm")
+    if kb.settings.llm == "none":
+        return models.NoModel("COACHGEN_LLM=none")
+    if artifact is not None and kb.settings.skips_model(artifact):
+        return models.NoModel(f"COACHGEN_LLM_SKIP names {artifact}")
     return guard(kb, models.make_chat_model(kb.settings), show_sent)

@@ -9,7 +9,25 @@ from coachgen.errors import ConfigError
 from coachgen.fileio import expand_user
 from coachgen.settings import Settings
 
-__all__ = ["make_chat_model", "model_label", "uses_endpoint"]
+__all__ = ["NoModel", "is_no_model", "make_chat_model", "model_label", "uses_endpoint"]
+
+
+class NoModel:
+    """Stands where a chat model would: artifacts see it and use their fallback prose at once, saying why."""
+
+    label = "none"
+    _llm_type = "none"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def invoke(self, messages: Any, **options: Any) -> Any:
+        raise ConfigError(f"no chat model is used here ({self.reason})")
+
+
+def is_no_model(model: Any) -> bool:
+    """True for the :class:`NoModel` stand-in."""
+    return isinstance(model, NoModel)
 
 
 def uses_endpoint(settings: Settings) -> bool:
