@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from coachgen.artifacts.common import ArtifactHeader, SourcePack, utc_now
 from coachgen.artifacts.drill import build_cards, nothing_to_drill_note, pick_objections, resolve_rubric
-from coachgen.artifacts.roleplay import DrillSession, run_roleplay
+from coachgen.artifacts.roleplay import DrillSession, model_wrote, run_roleplay
 from coachgen.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -47,6 +47,6 @@ def attempt_from_answers(kb: "KnowledgeBase", prompts: "PromptLibrary", model: A
         raise InputError("no answer was given, so nothing was scored or stored")
     header = ArtifactHeader(artifact="drill-session", model=model_name, prompt_hash=prompts.fingerprint("judge"),
                             chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens_in + used[0],
-                            output_tokens=tokens_out + used[1])
+                            output_tokens=tokens_out + used[1], model_wrote=model_wrote([attempt]))
     return DrillSession(header=header, rep=name, rubric_id=chosen.id, rubric_version=chosen.version, attempts=[attempt],
                         sources=pack.refs(), notes=notes + card_notes)

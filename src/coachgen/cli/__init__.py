@@ -15,6 +15,7 @@ from coachgen.cli import (
     debrief,
     drill,
     kb,
+    mcp,
     pipeline,
     prep,
     products,
@@ -51,6 +52,7 @@ app.command("pipeline")(pipeline.pipeline)
 app.command("agenda")(agenda.agenda)
 app.command("schema")(prompts.schema)
 app.command("serve")(serve.serve)
+app.command("mcp")(mcp.mcp)
 
 
 @app.callback()
