@@ -121,15 +121,16 @@ def register(server: MCPServer, session: Session) -> None:
     def list_deals(
         rep: Annotated[Optional[str], Field(description="Only this rep's deals.")] = None,
         status: Annotated[Optional[Literal["open", "won", "lost", "closed"]], Field(description="Only deals with this status.")] = None,
+        limit: Annotated[int, Field(ge=1, le=1000, description="At most this many deals (total says how many match).")] = 100,
     ) -> CallToolResult:
         """List the imported CRM deals (id, account, rep, stage, amount, close date, next step) to find a deal id or a rep's name."""
         with session.kb() as kb:
             deals = kb.records.deals(rep=rep, status=status)
         shown = [{key: deal.get(key) for key in ("id", "name", "account", "rep", "stage", "status", "amount", "currency", "close_date", "next_step")}
-                 for deal in deals]
+                 for deal in deals[:limit]]
         lines = [reference("deal", " | ".join(f"{key}: {value}" for key, value in row.items() if value is not None and key != "id"),
                            id=row["id"], uri=deal_uri(row["id"])) for row in shown]
-        return _data({"deals": shown}, REFERENCE_NOTE, f"{len(shown)} deal(s).", "\n".join(lines))
+        return _data({"deals": shown, "total": len(deals)}, REFERENCE_NOTE, f"{len(shown)} of {len(deals)} deal(s).", "\n".join(lines))
 
     @server.tool(annotations=READ)
     def show_deal(deal_id: DealId) -> CallToolResult:
