@@ -26,6 +26,7 @@ PEOPLE = [
     ("dana", "rep", "Dana Whitfield", None),
     ("omar", "rep", "Omar Haddad", None),
     ("ben", "rep", "Ben Okafor", None),
+    ("tom", "rep", "Tom Reilly", None),
     ("eve", "enablement", None, None),
 ]
 

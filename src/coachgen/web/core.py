@@ -38,7 +38,7 @@ class Forbidden(Exception):
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, by Content-Length and while streaming."""
+    """Refuse request bodies over ``limit`` bytes with 413: by Content-Length here, and while streaming in :func:`page`."""
 
     def __init__(self, app: Any, limit: int = MAX_BODY) -> None:
         self.app, self.limit = app, limit
@@ -59,13 +59,10 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooBig
+                raise _TooBig  # the page endpoint answers 413 (a streamed body without Content-Length)
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooBig:
-            await too_big(scope, receive, send)
+        await self.app(scope, limited, send)
 
 
 class _TooBig(Exception):
@@ -229,6 +226,8 @@ def page(state: WebState, roles: tuple[str, ...] | None = None) -> Callable[[Cal
             if request.method == "POST":
                 try:
                     parsed = await request.form(max_files=0, max_fields=100, max_part_size=MAX_BODY)
+                except _TooBig:
+                    return Response("request body too large (at most %d KB)" % (MAX_BODY // 1024), status_code=413, media_type="text/plain")
                 except Exception:  # noqa: BLE001 - a malformed or oversized form is the client's mistake
                     return HTMLResponse("malformed form", status_code=400)
                 form = {key: value for key, value in parsed.items() if isinstance(value, str)}
