@@ -146,10 +146,11 @@ class Recorder:
 class Collection:
     """Patches the generation loop so every draft is written to ``out`` with its verdict and context."""
 
-    def __init__(self, out: Any, corpus: str, checks: str, ordinary: frozenset[str] = frozenset()) -> None:
+    def __init__(self, out: Any, corpus: str, checks: str, ordinary: frozenset[str] = frozenset(), similarity: Any = None) -> None:
         from coachgen.llm import structured
 
-        self.out, self.corpus, self.checks, self.subject, self.ordinary = out, corpus, checks, "", ordinary
+        self.out, self.corpus, self.checks, self.subject = out, corpus, checks, ""
+        self.ordinary, self.similarity = ordinary, similarity
         self.real = structured.generate_structured
         self.rows: list[dict[str, Any]] = []
         self.seconds = 0.0
@@ -158,7 +159,7 @@ class Collection:
         artifact, scope = _caller_locals()
         context = _context(artifact, scope)
         if self.checks == "draft" and artifact in CALLERS.values():
-            check = draft_check(artifact, context, self.ordinary)
+            check = draft_check(artifact, context, self.ordinary, self.similarity)
         recorder = Recorder(model)
         start = time.perf_counter()
         try:
@@ -175,11 +176,12 @@ class Collection:
                 self.out.flush()
 
 
-def draft_check(artifact: str, context: dict[str, Any], ordinary: frozenset[str]) -> Any:
+def draft_check(artifact: str, context: dict[str, Any], ordinary: frozenset[str], similarity: Any) -> Any:
     """A check for the generation loop that runs :func:`check_draft` with ``context``."""
     from coachgen.artifacts.drafts import DraftContext, checker, prompt_headings
 
-    return checker(artifact, DraftContext.from_record(context, ordinary=ordinary, headings=list(prompt_headings(artifact))))
+    return checker(artifact, DraftContext.from_record(context, ordinary=ordinary, headings=list(prompt_headings(artifact)),
+                                                      similarity=similarity))
 
 
 def open_corpus(name: str) -> Any:
@@ -234,13 +236,15 @@ def run_corpus(kb: Any, collection: Collection, artifacts: set[str], limit: int)
             build_debrief(prepare_debrief(kb, prompts, deal["id"]), model, "embedded")
     for rep in reps:
         collection.subject = rep
+        cards = []
         if "drill" in artifacts:
-            make_drill(kb, prompts, model, "embedded", rep=rep, from_deals=True, count=2, difficulty=2)
+            cards = make_drill(kb, prompts, model, "embedded", rep=rep, from_deals=True, count=2, difficulty=2).cards
         if "roleplay" in artifacts:
             rubric, _ = resolve_rubric(kb)
             pack = SourcePack()
-            cards, _, _ = build_cards(kb, prompts, pick_objections(kb, rep, count=1), model, 2, pack)
-            for card in cards:
+            if not cards:  # the role-play starts from a card: the drill's first one, when the drill ran
+                cards, _, _ = build_cards(kb, prompts, pick_objections(kb, rep, count=1), model, 2, pack)
+            for card in cards[:1]:
                 answers = iter(REP_ANSWERS)
                 run_roleplay(kb, prompts, model, rubric, rep, card, lambda line: next(answers, None), len(REP_ANSWERS) + 1, pack,
                              use_model_judge=False)
@@ -279,13 +283,15 @@ def corpus_words(corpus: str) -> frozenset[str]:
 
 def rejudge(path: Path) -> list[dict[str, Any]]:
     """Judge recorded drafts again with :func:`check_draft` (no model)."""
-    from coachgen.artifacts.drafts import DraftContext, check_draft, parse_draft, prompt_headings
+    from coachgen.artifacts.drafts import DraftContext, check_draft, embedding_similarity, parse_draft, prompt_headings
+    from coachgen.index.embeddings import OnnxMiniLM
 
+    similarity = embedding_similarity(OnnxMiniLM())
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         ctx = DraftContext.from_record(row["context"], ordinary=corpus_words(row["corpus"]),
-                                       headings=list(prompt_headings(row["artifact"])))
+                                       headings=list(prompt_headings(row["artifact"])), similarity=similarity)
         fields, problem = parse_draft(row["artifact"], row["raw"])
         problems = [problem] if problem else check_draft(row["artifact"], fields, ctx)
         rows.append({**row, "accepted": not problems, "problem": "; ".join(problems) or None,
@@ -313,9 +319,9 @@ def main() -> None:
     with args.out.open("w", encoding="utf-8") as out:
         for corpus in corpora:
             kb = open_corpus(corpus)
-            from coachgen.artifacts.drafts import team_words
+            from coachgen.artifacts.drafts import embedding_similarity, team_words
 
-            collection = Collection(out, corpus, args.checks, team_words(kb))
+            collection = Collection(out, corpus, args.checks, team_words(kb), embedding_similarity(kb.embedder))
             with mock.patch("coachgen.llm.structured.generate_structured", collection.generate):
                 run_corpus(kb, collection, artifacts, args.limit)
             rows += collection.rows
