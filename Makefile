@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/prep_overhead.py
 	$(BIN)/python benchmarks/batch_prep.py
 	$(BIN)/python benchmarks/pipeline_team.py
+	$(BIN)/python benchmarks/web_load.py
 	$(BIN)/python benchmarks/crm_import.py
 	$(BIN)/python benchmarks/drill_scoring.py
 	$(BIN)/python benchmarks/miner_quality.py

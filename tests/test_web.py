@@ -104,8 +104,8 @@ def test_pipeline_agenda_and_cadence_draw_readable_svg_charts(web_app):
     sarah, _ = logged_in(web_app, "sarah")
     pipeline = sarah.get("/pipeline")
     assert pipeline.status_code == 200 and pipeline.text.count("<svg") >= 2
-    assert "Coverage per rep" in pipeline.text and "Win rate per rep" in pipeline.text and "Stuck deals" in pipeline.text
-    assert re.search(r"<title[^>]*>Win rate per rep</title>", pipeline.text) and "<script" not in pipeline.text
+    assert "Coverage per rep" in pipeline.text and "Win rate per rep, deals closed in" in pipeline.text and "Stuck deals" in pipeline.text
+    assert re.search(r"<title[^>]*>Win rate per rep, deals closed in [^<]+</title>", pipeline.text) and "<script" not in pipeline.text
     agenda = sarah.get("/agenda")
     assert agenda.status_code == 200 and "<h2>" in agenda.text
     before = sarah.get("/cadence")

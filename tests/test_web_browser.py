@@ -92,7 +92,8 @@ def tab_to(page, name: str, limit: int = 60) -> None:
 
 def test_a_rep_plays_a_two_turn_drill_with_the_keyboard_only(chromium, server, shots):
     page = open_page(chromium, server)
-    page.keyboard.type("dana")  # the name field has focus
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'name'")  # autofocus, no click
+    page.keyboard.type("dana")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")

@@ -122,13 +122,14 @@ class KnowledgeBase:
         self._epoch = _LOADED.get(str(settings.chroma_path), (None, 0))[1] if vectors is not None else -1
 
     def for_thread(self) -> "KnowledgeBase":
-        """Another handle for a worker thread: its own SQLite connection, the same embedder and vector store.
+        """Another handle for a worker thread: its own SQLite connection, the same embedder, vector store and records read.
 
         Chroma clients must not be created concurrently, so the store is opened here, before threads start.
         """
         handle = KnowledgeBase(self.settings, embedder=self.embedder, vectors=self.vectors)
         handle._memo = self._memo
         handle._epoch = self._epoch
+        handle._knowledge = self.knowledge.for_handle(handle)
         return handle
 
     # components ----------------------------------------------------------

@@ -92,6 +92,13 @@ class KnowledgeStore:
         self.kb = kb
         self._cache: dict[str, list[KnowledgeRecord]] = {}
 
+    def for_handle(self, kb: "KnowledgeBase") -> "KnowledgeStore":
+        """The same records for another handle on the same index (a worker thread's): queries go through its connection,
+        records already read are shared, not read again."""
+        store = KnowledgeStore(kb)
+        store._cache = self._cache
+        return store
+
     # reading ---------------------------------------------------------------
     def records(self, record_type: str | None = None, source: str | None = None) -> list[KnowledgeRecord]:
         """Records of a type (all types when None), optionally of one source file, in file order; expired documents left out."""

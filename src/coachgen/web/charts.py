@@ -35,21 +35,22 @@ class Series:
 
 def bar_chart(env: "Environment", title: str, bars: list[Bar], target: float | None = None, target_label: str = "") -> Markup:
     """Horizontal bars, one per row, with an optional target line."""
-    label_w, row_h, pad = 170, 26, 8
+    label_w, row_h, pad = 170, 26, 30  # pad: room for the visible title
     top = max([b.value or 0 for b in bars] + [target or 0] + [1e-9])
     span = WIDTH - label_w - 90
     rows = [{"label": b.label, "text": b.text, "y": pad + i * row_h, "w": round(span * (b.value or 0) / top, 1), "missing": b.value is None}
             for i, b in enumerate(bars)]
     height = pad * 2 + row_h * max(1, len(bars)) + (18 if target is not None else 0)
-    line = {"x": round(label_w + span * target / top, 1), "label": target_label} if target is not None else None
+    line = {"x": round(label_w + span * target / top, 1), "label": target_label, "top": pad - 6} if target is not None else None
     return Markup(env.get_template("charts/bars.svg").render(title=title, rows=rows, width=WIDTH, height=height, label_w=label_w,
                                                              row_h=row_h, target=line))
 
 
-def line_chart(env: "Environment", title: str, series: list[Series], low: float = 1.0, high: float = 5.0) -> Markup:
-    """Lines of y over ordered x labels (shared by every series), y between ``low`` and ``high``."""
-    xs = sorted({x for s in series for x, _ in s.points})
-    left, right, top, bottom, height = 40, 150, 14, 30, 220
+def line_chart(env: "Environment", title: str, series: list[Series], low: float = 1.0, high: float = 5.0,
+               order: list[str] | None = None) -> Markup:
+    """Lines of y over x labels shared by every series (in ``order``, else sorted), y between ``low`` and ``high``."""
+    xs = order or sorted({x for s in series for x, _ in s.points})
+    left, right, top, bottom, height = 40, 150, 34, 30, 240
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
 
     def px(x: str) -> float:

@@ -164,6 +164,11 @@ def answer(ctx: Ctx) -> Response:
     return ctx.queue("drill turn", work)
 
 
+def attempt_label(number: int, attempt: dict[str, Any]) -> str:
+    """How the chart names an attempt: its number and day."""
+    return f"#{number} {attempt['created_at'][5:10]}"
+
+
 def skill_series(kb: Any, attempts: list[dict[str, Any]]) -> list[Series]:
     """Score over time per skill: each attempt's criterion scores, averaged per skill the rubric names."""
     from coachgen.artifacts.drill import resolve_rubric
@@ -176,7 +181,7 @@ def skill_series(kb: Any, attempts: list[dict[str, Any]]) -> list[Series]:
         for criterion in json.loads(attempt["scorecard"])["criteria"]:
             scores.setdefault(skills.get(criterion["criterion"], criterion["name"]), []).append(criterion["score"])
         for skill, values in scores.items():
-            by_skill.setdefault(skill, []).append((f"{number:03d} {attempt['created_at'][5:10]}", sum(values) / len(values)))
+            by_skill.setdefault(skill, []).append((attempt_label(number, attempt), sum(values) / len(values)))
     return [Series(skill, points) for skill, points in sorted(by_skill.items())]
 
 
@@ -184,7 +189,8 @@ def history(ctx: Ctx) -> Response:
     rep = _rep(ctx)
     attempts = ctx.kb.records.attempts(rep)
     series = skill_series(ctx.kb, attempts)
-    chart = line_chart(ctx.state.templates, f"{rep}: drill score per skill over time (1-5)", series) if attempts else None
+    order = [attempt_label(number, attempt) for number, attempt in enumerate(attempts, 1)]
+    chart = line_chart(ctx.state.templates, f"{rep}: drill score per skill over time (1-5)", series, order=order) if attempts else None
     return ctx.render("history.html", rep=rep, attempts=list(reversed(attempts)), chart=chart, series=series)
 
 

@@ -158,7 +158,7 @@ def pipeline(ctx: Ctx) -> Response:
         bar_chart(env, "Coverage per rep (pipeline in period / remaining quota)",
                   [Bar(r.rep, r.metrics["coverage"], "unknown" if r.metrics["coverage"] is None else f"{r.metrics['coverage']:.1f}x") for r in reps],
                   target, f"target {target:.1f}x" if target else ""),
-        bar_chart(env, "Win rate per rep", [Bar(r.rep, r.metrics["win_rate"], _pct(r.metrics["win_rate"])) for r in reps]),
+        bar_chart(env, f"Win rate per rep, deals closed in {review.period}", [Bar(r.rep, r.metrics["win_rate"], _pct(r.metrics["win_rate"])) for r in reps]),
     ]
     if review.team is not None and review.team.metrics["conversion"]:
         conversion = review.team.metrics["conversion"]
