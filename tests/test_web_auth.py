@@ -186,3 +186,14 @@ def test_jobs_belong_to_who_started_them(web_home, embedder):
     assert progress.status_code == 200 and 'http-equiv="refresh"' in progress.text
     gate.set()
     assert "/drills/" in str(dana.finish(progress).url)
+
+
+def test_login_returns_only_to_pages_of_this_site(web_app):
+    from web_fixtures import csrf_of
+
+    for target, landing in (("/cadence", "/cadence"), ("//evil.example/x", "/team"), ("/\\evil.example", "/team"), ("https://evil.example", "/team")):
+        browser = Browser(web_app)
+        csrf = csrf_of(browser.get(f"/login?next={target}").text)
+        response = browser.client.post(f"/login?next={target}", data={"csrf": csrf, "name": "sarah", "password": PASSWORD},
+                                       follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == landing, target

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from coachgen.cli.common import NO_LLM, chat, check_format, fail, open_kb, parse_day
+from coachgen.cli.common import NO_LLM, chat, check_format, open_kb, parse_day
 from coachgen.cli.output import check_target, emit, offer_coaching_log
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -25,8 +24,7 @@ def train(
     no_llm: bool = NO_LLM,
 ) -> None:
     """A development plan: evidence, the one skill to focus on (never a strength), training, drills, target, check-ins."""
-    from coachgen.artifacts.development_plan import plan_development
-    from coachgen.calendar_ics import CalendarEvent, to_ics
+    from coachgen.artifacts.development_plan import check_in_calendar, plan_development
     from coachgen.fileio import atomic_writer
     from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
@@ -40,12 +38,9 @@ def train(
     model = chat(ctx, kb, "train", no_llm)
     plan = plan_development(kb, PromptLibrary(kb.settings, prompts_dir), rep, model, model_label(model), day)
     if ics is not None:
-        if not plan.check_ins:
-            fail(f"no check-ins to export: the plan for {plan.rep} assigns no focus yet")
-        events = [CalendarEvent(date.fromisoformat(d), f"Coaching check-in: {plan.rep} ({plan.focus})",
-                                f"Target: {plan.target}, by {plan.target_date}.") for d in plan.check_ins]
+        calendar = check_in_calendar(plan)  # the same file the web app's download gives
         with atomic_writer(ics) as handle:
-            handle.write(to_ics(events, f"{plan.rep} development plan"))
-        typer.echo(f"wrote {ics} ({len(events)} check-ins)", err=True)
+            handle.write(calendar)
+        typer.echo(f"wrote {ics} ({len(plan.check_ins)} check-ins)", err=True)
     emit(render(plan, fmt, train_outline(plan)), fmt, output)
     offer_coaching_log(kb, plan.rep, "1on1", log_minutes)

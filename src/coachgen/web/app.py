@@ -63,7 +63,7 @@ def _home(ctx: Ctx) -> Response:
 
 def _login(ctx: Ctx) -> Response:
     target = ctx.request.query_params.get("next", "")
-    target = target if target.startswith("/") and not target.startswith("//") else ""
+    target = target if target.startswith("/") and not target.startswith("//") and "\\" not in target else ""  # no open redirect
     if ctx.request.method == "GET":
         return ctx.render("login.html", error=None, name="", next=target)
     name = ctx.field("name", required=False, limit=200)
