@@ -33,8 +33,9 @@ def test_debrief_compares_with_the_stored_plan(kb):
     prepared = prepare_debrief(kb, PromptLibrary(kb.settings), "D-1001", CALL)
     assert prepared.plan_objective == PLAN["objective"]
     topics = [q.topic for q in prepared.questions]
-    assert topics[:4] == ["How it ended", "Advance", "Went well", "To improve"] and topics[-1] == "One change"
-    assert PLAN["objective"] in prepared.questions[1].question
+    assert topics[:5] == ["Deciding issue", "How it ended", "Advance", "Went well", "To improve"] and topics[-1] == "One change"
+    assert "your price is too high" in prepared.questions[0].question  # the signer's latest concern, from the call notes
+    assert PLAN["objective"] in prepared.questions[2].question
     champion = next(c for c in prepared.changes if c.element == "Champion")
     assert (champion.before, champion.now) == ("unknown", "known")
     assert prepared.skills[0].stumble == "I talked too much when she pushed back on price."
@@ -58,7 +59,7 @@ def test_model_follow_ups_are_checked(kb):
 
 def test_no_plan_yet_is_said_plainly(kb):
     prepared = prepare_debrief(kb, PromptLibrary(kb.settings), "D-1044")
-    assert prepared.plan_objective is None and "No plan was stored" in prepared.questions[1].question
+    assert prepared.plan_objective is None and "No plan was stored" in next(q.question for q in prepared.questions if q.topic == "Advance")
 
 
 def test_answers_are_recorded_and_the_next_prep_uses_them(kb, tmp_path):

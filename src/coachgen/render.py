@@ -52,10 +52,23 @@ def _money(value: float | None, currency: str | None = None) -> str:
     return money(value, currency)
 
 
+def _deciding_section(issue: Any) -> Section:
+    """The deciding issue, its answer from the library and the advice that conflicts with it."""
+    said = f" (said {issue.said_on})" if issue.said_on else ""
+    items = [f"{issue.issue.rstrip('.')}{said}: {issue.why}." if issue.kind != "none" else issue.issue]
+    if issue.answer is not None:
+        items.append(f"Library: {issue.objection} Answer: {issue.answer.text}{_cite(issue.answer.sources)}")
+    elif issue.kind in ("concern", "risk"):
+        items.append("The knowledge base has no answer to it: add the objection and its response to the library.")
+    items += [f"Check: {line}" for line in issue.conflicts]
+    return Section("The deciding issue", items)
+
+
 def plan_outline(plan: Any) -> Outline:
     """The outline of a :class:`~coachgen.artifacts.call_plan.CallPlan`."""
     deal, head = plan.deal, plan.header
     sections = [
+        _deciding_section(plan.deciding_issue),
         Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Amount: {_money(deal.amount, getattr(deal, 'currency', None))}", f"Close date: {deal.close_date or 'unknown'}",
                          f"Rep: {deal.rep or 'unknown'}", f"Next step on record: {deal.next_step or 'none'}",
                          f"Last activity: {deal.last_activity or 'unknown'}"]),
@@ -88,6 +101,7 @@ def debrief_outline(debrief: Any) -> Outline:
     """The outline of a :class:`~coachgen.artifacts.debrief.Debrief`."""
     deal = debrief.deal
     sections = [
+        _deciding_section(debrief.deciding_issue),
         Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Plan objective: {debrief.plan_objective or 'no plan was stored'}",
                          f"Call notes: {debrief.call_notes or 'none given'}"]),
         Section("Debrief questions", [f"{q.topic}: {q.question}{_cite(q.sources)}{_drafted(debrief.header, f'questions[{i}]')}"

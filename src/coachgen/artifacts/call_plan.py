@@ -27,6 +27,7 @@ from coachgen.artifacts.common import (
     utc_now,
     write_prose,
 )
+from coachgen.artifacts.deciding_issue import DecidingIssue, conflicts_with, find_deciding_issue
 from coachgen.artifacts.grounding import (
     Contact,
     DealFacts,
@@ -97,6 +98,7 @@ class CallPlan(BaseModel):
     header: ArtifactHeader
     deal: DealFacts
     call_type: str
+    deciding_issue: DecidingIssue = Field(description="The one thing that decides the deal now, with the team's answer; the plan opens with it.")
     objective: CitedText
     best_outcome: str
     minimum_outcome: str
@@ -126,6 +128,7 @@ class PreparedCall(Prepared):
     scenarios: list[Scenario]
     value_story: ValueStory
     fallback: PlanDraft
+    deciding: DecidingIssue
 
 
 def _cares(role: str) -> str:
@@ -160,7 +163,7 @@ def _discovery_questions(kb: "KnowledgeBase", roles: list[str], stage: str, pack
     return questions
 
 
-def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: SourcePack) -> PlanDraft:
+def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: SourcePack, deciding: DecidingIssue) -> PlanDraft:
     """Objective, outcomes and agenda from the stage's exit criteria in the team's sales process."""
     stage = kb.knowledge.stage(deal.stage)
     exit_line = first_sentence(stage.exit_criteria[0]).strip().rstrip(".") if stage is not None and stage.exit_criteria else None
@@ -172,9 +175,10 @@ def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: Sour
         minimum_outcome=(f"Agreement on: {deal.next_step}" if deal.next_step else "A dated next step and the name of who decides.")[:200],
         agenda=[
             "Upfront contract: confirm the time, the purpose and what a good outcome is for both sides.",
-            f"Recap what we heard: {pain}"[:160] if pain else "Recap the problem and its cost in the buyer's words.",
+            f"Settle the deciding issue first: {deciding.issue}"[:160] if deciding.kind in ("concern", "risk") else
+            (f"Recap what we heard: {pain}"[:160] if pain else "Recap the problem and its cost in the buyer's words."),
             "Close the biggest MEDDPICC gap with its question.",
-            "Handle the open objections.",
+            "Handle the other open objections." if deciding.kind in ("concern", "risk") else "Handle the open objections.",
             "Ask for the advance and agree the next step with a date.",
         ],
         sources=cited or [1],
@@ -271,12 +275,15 @@ def prepare_call(
     pain = next((s.evidence for s in statuses if s.element == "Identify pain" and s.evidence), None)
     scenarios = _scenarios(kb, objections, stage, pack)
     value_story = _value_story(kb, pain, pack)
-    fallback = _fallback(kb, deal, pain, pack)
+    deciding = find_deciding_issue(kb, notes, people, statuses, pack)
+    advice = [(o.objection, o.response.text) for o in objections] + [(s.if_they_say, s.then_do) for s in scenarios]
+    deciding.conflicts = list(dict.fromkeys(conflicts_with(deciding, advice, [p.name for p in people])))
+    fallback = _fallback(kb, deal, pain, pack, deciding)
     known_text = " ".join([str(record.get(key) or "") for key in record] + [pack.text()])
     variables = {"deal": deal.model_dump(), "call_type": call_type, "attendees": [a.model_dump() for a in crew], "sources": pack.for_prompt()}
     messages = prompts.messages("prep", variables)
     missing = _missing(kb, stage, stage_record, meddpicc, questions, content, value_story)
-    return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback,
+    return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback, deciding,
                         missing=missing, pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"))
 
 
@@ -303,7 +310,7 @@ def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> Call
         model_wrote=[] if draft is prepared.fallback else ["objective", "best_outcome", "minimum_outcome", "agenda"],
     )
     return CallPlan(
-        header=header, deal=prepared.deal, call_type=prepared.call_type,
+        header=header, deal=prepared.deal, call_type=prepared.call_type, deciding_issue=prepared.deciding,
         objective=CitedText(text=draft.objective, sources=draft.sources), best_outcome=draft.best_outcome,
         minimum_outcome=draft.minimum_outcome, agenda=draft.agenda, attendees=prepared.attendees,
         meddpicc=prepared.meddpicc, discovery_questions=prepared.discovery_questions, objections=prepared.objections,

@@ -37,6 +37,7 @@ from coachgen.artifacts.grounding import (
     module_for_text,
     read_deal_notes,
 )
+from coachgen.artifacts.deciding_issue import DecidingIssue, find_deciding_issue
 from coachgen.artifacts.meddpicc import assess_readings
 from coachgen.retrieval import Filters, search
 from coachgen.untrusted import neutralise
@@ -83,6 +84,7 @@ class Debrief(BaseModel):
     deal: DealFacts
     plan_objective: str | None = Field(description="The stored plan's objective, if a plan was made.")
     call_notes: str | None
+    deciding_issue: DecidingIssue = Field(description="The one thing that decides the deal after this call, with the team's answer.")
     questions: list[DebriefQuestion]
     meddpicc_changes: list[MeddpiccChange]
     skills: list[SkillPointer]
@@ -100,6 +102,7 @@ class PreparedDebrief(Prepared):
     changes: list[MeddpiccChange]
     skills: list[SkillPointer]
     check_in: str
+    deciding: DecidingIssue
 
 
 def _changes(plan: dict[str, Any] | None, readings: list[Any]) -> list[MeddpiccChange]:
@@ -140,6 +143,11 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
         DebriefQuestion(topic="To improve", question="Where did the conversation stall, and what would you try instead?"),
     ]
     changes = _changes(plan, read_deal_notes(kb, notes))
+    deciding = find_deciding_issue(kb, notes, deal.contacts, assess_readings(read_deal_notes(kb, notes)), pack)
+    if deciding.kind in ("concern", "risk"):
+        answer = f" The team's answer: {deciding.answer.text}" if deciding.answer else ""
+        questions.insert(0, DebriefQuestion(topic="Deciding issue", question=f"The deal turns on \"{deciding.issue}\" Did this call settle it, "
+                                            f"and what did the buyer say about it?{answer}", sources=deciding.answer.sources if deciding.answer else []))
     for change in changes:
         if change.now != "known":
             cited = gap_question(kb, change.element, pack)
@@ -150,6 +158,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
     for admission in (r for r in read_deal_notes(kb, call_notes or "") if r.label == "admission"):
         about = _about(kb, admission.sentence, raised)
         module = module_for_text(kb, f"{about.objection} {about.response.text}" if about else admission.sentence)
+        questions.append(DebriefQuestion(topic="Your words", question=f"You wrote: \"{admission.sentence}\" What would you say instead next time?"))
         if module is not None:
             skills.append(SkillPointer(stumble=admission.sentence, objection=about.objection if about else module.skill or module.text,
                                        module=CitedText(text=module.text, sources=cite(kb, module, pack))))
@@ -161,7 +170,7 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
     messages = prompts.messages("debrief", variables)
     record_text = " ".join(str(value) for value in kb.records.deal(deal_id).values() if value)
     known_text = " ".join([record_text, notes, pack.text()])
-    return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in,
+    return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in, deciding,
                            pack=pack, known_text=known_text, trusted=record_facts(kb.records.deal(deal_id)), messages=messages,
                            prompt_hash=prompts.fingerprint("debrief"))
 
@@ -182,11 +191,13 @@ def build_debrief(prepared: PreparedDebrief, model: Any, model_name: str) -> Deb
     draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), DebriefDraft, check, empty,
                                        "the debrief has only the coaching questions built from the plan and the playbooks.")
     extra = [DebriefQuestion(topic="Follow-up", question=q, sources=draft.sources) for q in draft.questions]
-    questions = prepared.questions[:4] + extra + prepared.questions[4:]
+    cut = next((i + 1 for i, q in enumerate(prepared.questions) if q.topic == "To improve"), len(prepared.questions))  # after self-assessment
+    questions = prepared.questions[:cut] + extra + prepared.questions[cut:]
     header = ArtifactHeader(artifact="debrief", model=model_name, prompt_hash=prepared.prompt_hash,
                             chunk_ids=[h.id for h in prepared.pack.hits], generated_at=utc_now(),
                             input_tokens=tokens[0], output_tokens=tokens[1],
-                            model_wrote=[f"questions[{len(prepared.questions[:4]) + i}]" for i in range(len(extra))])
+                            model_wrote=[f"questions[{cut + i}]" for i in range(len(extra))])
     return Debrief(header=header, deal=prepared.deal, plan_objective=prepared.plan_objective, call_notes=prepared.call_notes,
+                   deciding_issue=prepared.deciding,
                    questions=questions, meddpicc_changes=prepared.changes, skills=prepared.skills, check_in=prepared.check_in,
                    sources=prepared.pack.refs(), notes=notes + stale_notes(prepared.pack))
