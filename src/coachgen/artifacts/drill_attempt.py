@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from coachgen.artifacts.common import ArtifactHeader, SourcePack, utc_now
+from coachgen.artifacts.common import SourcePack
 from coachgen.artifacts.drill import build_cards, nothing_to_drill_note, pick_objections, resolve_rubric
-from coachgen.artifacts.roleplay import DrillSession, model_wrote, run_roleplay
+from coachgen.artifacts.roleplay import DrillSession, drill_session, run_roleplay
 from coachgen.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
@@ -45,8 +45,4 @@ def attempt_from_answers(kb: "KnowledgeBase", prompts: "PromptLibrary", model: A
     attempt, used = run_roleplay(kb, prompts, model, chosen, name, cards[0], lambda _buyer_line: next(queue, None), len(answers), pack)
     if attempt is None:
         raise InputError("no answer was given, so nothing was scored or stored")
-    header = ArtifactHeader(artifact="drill-session", model=model_name, prompt_hash=prompts.fingerprint("judge"),
-                            chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens_in + used[0],
-                            output_tokens=tokens_out + used[1], model_wrote=model_wrote([attempt]))
-    return DrillSession(header=header, rep=name, rubric_id=chosen.id, rubric_version=chosen.version, attempts=[attempt],
-                        sources=pack.refs(), notes=notes + card_notes)
+    return drill_session(prompts, model_name, name, chosen, [attempt], pack, (tokens_in + used[0], tokens_out + used[1]), notes + card_notes)

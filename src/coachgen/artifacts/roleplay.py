@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
     from coachgen.prompts import PromptLibrary
 
-__all__ = ["END_WORDS", "Attempt", "DrillSession", "Turn", "buyer_turn", "clean_answer", "judge", "run_roleplay", "score_attempt"]
+__all__ = ["END_WORDS", "Attempt", "DrillSession", "Turn", "buyer_turn", "clean_answer", "drill_session", "judge", "model_wrote", "run_roleplay", "score_attempt"]
 
 END_WORDS = {"", "/done", "/end", "/quit"}
 ASK_NEXT_STEP = "Okay. So what would you suggest as a next step?"
@@ -203,6 +203,16 @@ def buyer_turn(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric
     line, tokens, by_model = _buyer_says(model, prompts, card, transcript, move, known)
     transcript.append(Turn(speaker="buyer", text=line, by_model=by_model))
     return move.kind == "accept", tokens
+
+
+def drill_session(prompts: "PromptLibrary", model_name: str, rep: str, rubric: Rubric, attempts: list[Attempt], pack: SourcePack,
+                  tokens: tuple[int, int], notes: list[str]) -> DrillSession:
+    """The session artifact of ``attempts``, its header saying which buyer lines the model wrote."""
+    header = ArtifactHeader(artifact="drill-session", model=model_name, prompt_hash=prompts.fingerprint("judge"),
+                            chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens[0], output_tokens=tokens[1],
+                            model_wrote=model_wrote(attempts))
+    return DrillSession(header=header, rep=rep, rubric_id=rubric.id, rubric_version=rubric.version, attempts=attempts,
+                        sources=pack.refs(), notes=notes)
 
 
 def model_wrote(attempts: list[Attempt]) -> list[str]:

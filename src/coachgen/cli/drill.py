@@ -47,9 +47,9 @@ def drill(
     no_llm: bool = NO_LLM,
 ) -> None:
     """Objection-handling drills: cards with a persona, the objection, what a strong answer contains and the rubric."""
-    from coachgen.artifacts.common import ArtifactHeader, SourcePack, utc_now
+    from coachgen.artifacts.common import SourcePack
     from coachgen.artifacts.drill import build_cards, make_drill, nothing_to_drill_note, pick_objections, resolve_rubric
-    from coachgen.artifacts.roleplay import DrillSession, model_wrote, run_roleplay
+    from coachgen.artifacts.roleplay import drill_session, run_roleplay
     from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
     from coachgen.render import drill_outline, render, session_outline
@@ -90,10 +90,6 @@ def drill(
         attempts.append(attempt)
     if cards and not attempts:
         fail("no answer was given, so nothing was scored or stored")
-    header = ArtifactHeader(artifact="drill-session", model=model_label(model), prompt_hash=prompts.fingerprint("judge"),
-                            chunk_ids=[h.id for h in pack.hits], generated_at=utc_now(), input_tokens=tokens_in, output_tokens=tokens_out,
-                            model_wrote=model_wrote(attempts))
-    session = DrillSession(header=header, rep=name, rubric_id=chosen.id, rubric_version=chosen.version, attempts=attempts,
-                           sources=pack.refs(), notes=notes + card_notes)
+    session = drill_session(prompts, model_label(model), name, chosen, attempts, pack, (tokens_in, tokens_out), notes + card_notes)
     emit(render(session, fmt, session_outline(session)), fmt, output)
     offer_coaching_log(kb, name, "drill", log_minutes)
