@@ -125,6 +125,8 @@ def test_a_rep_cannot_open_another_reps_drill_pages_or_deals(web_app, dana_drill
     for manager_page in ("/pipeline", "/agenda", "/cadence"):
         assert omar.get(manager_page).status_code == 403, manager_page
     assert omar.get("/kb").status_code == 403 and omar.get("/kb/lint").status_code == 403
+    assert omar.get("/kb/search?q=price").status_code == 403 and omar.post("/kb/reindex").status_code == 403
+    assert omar.get("/kb/file?source=objections/objection-library.yaml").status_code == 200  # plans link their sources here
     dana = Browser(web_app)
     dana.login("dana")
     assert dana.get(f"/drills/{dana_drill}").status_code == 200
