@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 __all__ = [
     "FORMATS", "Outline", "Section", "agenda_outline", "cadence_outline", "debrief_outline", "drill_outline", "pipeline_outline",
-    "plan_outline", "render", "session_outline", "train_outline",
+    "plan_outline", "render", "rep_debrief_outline", "rep_train_outline", "session_outline", "train_outline",
 ]
 
 FORMATS = ("md", "json", "html")
@@ -232,6 +232,50 @@ def session_outline(session: Any) -> Outline:
                                              f"This objection comes back on {attempt.next_due}.", *sheet.notes]))
     title = f"Drill session: {session.rep} (rubric {session.rubric_id} {session.rubric_version})"
     return Outline(title, _meta(session.header), sections + _closing(session))
+
+
+def rep_train_outline(plan: Any) -> Outline:
+    """The development plan written to the rep (``train --for rep``): what they do well, the one skill, what we do together.
+
+    The manager's diagnosis (skill or will), mixed evidence and how to gather more stay in the manager's version.
+    """
+    from coachgen.artifacts.development_plan import rep_actions
+
+    kind = {"strong": "a strength", "weak": "to work on", "neutral": "no signal yet"}
+    sections = [
+        Section("A note from your manager" + _drafted(plan.header, "summary"), [plan.summary]),
+        Section("What you do well (keep doing it; nothing is assigned for it)", list(plan.strengths) or ["Nothing stands out yet: the drills below will show it."]),
+        Section("What the evidence shows", [f"{e.detail} ({kind[e.signal]})" for e in plan.evidence if e.source != "activity"] or ["No evidence yet."]),
+    ]
+    if plan.focus:
+        sections += [
+            Section(f"The one skill to work on next: {plan.focus}", [plan.diagnosis]),
+            Section("Training", [m.text + _cite(m.sources) for m in plan.modules] or ["No training module in the knowledge base teaches it yet; ask your manager."]),
+            Section("Your drills", list(plan.drills) + [f"Play them: coachgen drill --rep \"{plan.rep}\" --interactive"]),
+            Section("What we do together", rep_actions(plan)),
+            Section("Your target", [f"{plan.target}, by {plan.target_date}"]),
+            Section("Our check-ins", list(plan.check_ins)),
+        ]
+    else:
+        sections.append(Section("Next", ["No skill needs extra work right now; keep drilling so it stays that way."]))
+    return Outline(f"Your development plan, {plan.rep.split()[0] if plan.rep.split() else plan.rep} (as of {plan.as_of})", _meta(plan.header),
+                   sections + _closing(plan))
+
+
+def rep_debrief_outline(debrief: Any) -> Outline:
+    """The debrief written to the rep (``debrief --for rep``): the questions to think through before the talk, and what to practise."""
+    deal = debrief.deal
+    sections = [
+        _deciding_section(debrief.deciding_issue),
+        Section("Think these through before we talk", [f"{q.question}{_cite(q.sources)}{_drafted(debrief.header, f'questions[{i}]')}"
+                                                      for i, q in enumerate(debrief.questions)], numbered=True),
+        Section("What to practise", [f"You wrote \"{s.stumble}\": practise {s.objection} with {s.module.text}{_cite(s.module.sources)}"
+                                     for s in debrief.skills] or ["Nothing from this call; pick the drill you find hardest."]),
+        Section("What the call changed in the deal's qualification", [f"{c.element}: {c.before} -> {c.now}" for c in debrief.meddpicc_changes
+                                                                      if c.before != c.now] or ["Nothing changed since the plan."]),
+        Section("Our check-in", [f"We check in on {debrief.check_in} on the one change you choose."]),
+    ]
+    return Outline(f"Your debrief: {deal.account or deal.name or 'deal'} ({deal.id})", _meta(debrief.header), sections + _closing(debrief))
 
 
 def train_outline(plan: Any) -> Outline:

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DRILL_DAYS", "LEAD_SKILLS", "MIN_ATTEMPTS", "MIN_CLOSED", "DevelopmentPlan", "Evidence", "check_in_calendar", "choose_focus",
-    "plan_development",
+    "plan_development", "rep_actions",
 ]
 
 DRILL_DAYS = 90
@@ -293,6 +293,21 @@ def _actions(rep: str, focus: str, evidence: list[Evidence]) -> list[str]:
     if "debrief" in sources or not actions:
         actions.append(f"Join {rep}'s next call where {focus} matters; plan it together before (coachgen prep) and debrief it the same day (coachgen debrief).")
     actions.append(f"Spend about 3 hours coaching {rep} this month and log it (coachgen coach log \"{rep}\" --minutes N --type 1on1).")
+    return actions
+
+
+def rep_actions(plan: "DevelopmentPlan") -> list[str]:
+    """What the rep and their manager do together, told to the rep (the manager's actions, from the same evidence)."""
+    if plan.focus is None:
+        return []
+    sources = {i.source for i in plan.evidence if i.skill == plan.focus and i.signal == "weak"}
+    actions = []
+    if "drill" in sources:
+        actions.append(f"Play the assigned drills before our weekly 1:1 (coachgen drill --rep \"{plan.rep}\" --interactive); we compare the scores there.")
+    if "lead measure" in sources:
+        actions.append("Bring your deals at the weak stage to our weekly review; we go through them one by one.")
+    if "debrief" in sources or not actions:
+        actions.append(f"I join your next call where {plan.focus} matters: we plan it together before and debrief it the same day.")
     return actions
 
 

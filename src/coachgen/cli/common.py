@@ -100,6 +100,13 @@ def check_format(fmt: str) -> None:
         fail(f"--format must be one of {', '.join(FORMATS)}")
 
 
+def check_audience(audience: str) -> None:
+    """Fail unless ``audience`` is manager or rep."""
+    if audience not in ("manager", "rep"):
+        fail("--for must be manager or rep")
+
+
+AUDIENCE = typer.Option("manager", "--for", help="manager (default) or rep: the version written to the rep, not about them.")
 NO_LLM = typer.Option(False, "--no-llm", help="Write it without a chat model: fast, from records and sources only (as COACHGEN_LLM=none).")
 
 

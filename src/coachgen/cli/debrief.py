@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from coachgen.cli.common import NO_LLM, chat, check_format, fail, open_kb, out
+from coachgen.cli.common import AUDIENCE, NO_LLM, chat, check_audience, check_format, fail, open_kb, out
 from coachgen.cli.output import check_target, emit, offer_coaching_log, print_messages
 from coachgen.cli.prep import FORMAT_HELP
 
@@ -24,6 +24,7 @@ def debrief(
     prompts_dir: Optional[Path] = typer.Option(None, "--prompts", help="Folder of prompt templates overriding the bundled ones."),
     log_minutes: Optional[int] = typer.Option(None, "--log-minutes", min=1, help="Log this many minutes of debrief coaching with the deal's rep."),
     no_llm: bool = NO_LLM,
+    audience: str = AUDIENCE,
 ) -> None:
     """Debrief a call: commitments, the advance against the plan, MEDDPICC changes, the skill to practise."""
     from coachgen.artifacts.debrief import build_debrief, prepare_debrief
@@ -31,11 +32,12 @@ def debrief(
     from coachgen.ingest.loader import read_text
     from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
-    from coachgen.render import debrief_outline, render
+    from coachgen.render import debrief_outline, render, rep_debrief_outline
 
     if notes is not None and notes_file is not None:
         fail("give --notes or --notes-file, not both")
     check_format(fmt)
+    check_audience(audience)
     check_target(output)
     kb = open_kb(ctx)
     limit = kb.settings.max_file_bytes
@@ -55,5 +57,5 @@ def debrief(
     if notes:
         append_to_deal(kb, deal_id, "call-notes", notes)
     kb.records.save_debrief(deal_id, result.header.generated_at, result.model_dump_json())
-    emit(render(result, fmt, debrief_outline(result)), fmt, output)
+    emit(render(result, fmt, rep_debrief_outline(result) if audience == "rep" else debrief_outline(result)), fmt, output)
     offer_coaching_log(kb, result.deal.rep, "debrief", log_minutes)
