@@ -39,7 +39,7 @@ CALLERS = {"build_call_plan": "prep", "build_debrief": "debrief", "_buyer_line":
 REP_ANSWERS = ("That's fair. What would have to be true for this to work for you?",
                "Could we book thirty minutes next week with whoever signs off, to go through it together?")
 RULES = (  # rule id: words of the problem message that name it (the artifacts' own checks, then check_draft's)
-    ("not JSON", ("Expecting", "Unterminated", "Extra data", "Invalid control", "the answer is not JSON")),
+    ("not JSON", ("Expecting", "Unterminated", "Extra data", "Invalid control", "the answer is not JSON", "holds no JSON")),
     ("schema", ("Field required", "Input should", "String should", "List should", "does not fit the schema")),
     ("echoed prompt", ("repeats the instructions",)),
     ("junk", ("junk in",)),
@@ -158,6 +158,7 @@ class Collection:
     def generate(self, model: Any, messages: list[Any], schema: Any, check: Any = None) -> Any:
         artifact, scope = _caller_locals()
         context = _context(artifact, scope)
+        own = check
         if self.checks == "draft" and artifact in CALLERS.values():
             check = draft_check(artifact, context, self.ordinary, self.similarity)
         recorder = Recorder(model)
@@ -171,6 +172,9 @@ class Collection:
                 row = {"corpus": self.corpus, "artifact": artifact, "subject": self.subject, "attempt": attempt, "raw": raw,
                        "fields": fields, "accepted": problem is None, "problem": problem,
                        "rule": None if problem is None else rule_of(problem), "context": context}
+                if own is not check:  # what the artifact's own checks say of the same draft
+                    own_problem = judge(raw, schema, messages, own)[1]
+                    row["artifact_checks"] = {"accepted": own_problem is None, "problem": own_problem}
                 self.rows.append(row)
                 self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 self.out.flush()
@@ -221,6 +225,7 @@ def run_corpus(kb: Any, collection: Collection, artifacts: set[str], limit: int)
     from coachgen.artifacts.drill import build_cards, make_drill, pick_objections, resolve_rubric
     from coachgen.artifacts.common import SourcePack
     from coachgen.artifacts.roleplay import run_roleplay
+    from coachgen.errors import NotFoundError
     from coachgen.llm.models import make_chat_model
     from coachgen.prompts import PromptLibrary
 
@@ -238,7 +243,10 @@ def run_corpus(kb: Any, collection: Collection, artifacts: set[str], limit: int)
         collection.subject = rep
         cards = []
         if "drill" in artifacts:
-            cards = make_drill(kb, prompts, model, "embedded", rep=rep, from_deals=True, count=2, difficulty=2).cards
+            try:
+                cards = make_drill(kb, prompts, model, "embedded", rep=rep, from_deals=True, count=2, difficulty=2).cards
+            except NotFoundError:  # no library objection in the rep's notes: the library's own picks
+                cards = make_drill(kb, prompts, model, "embedded", rep=rep, count=2, difficulty=2).cards
         if "roleplay" in artifacts:
             rubric, _ = resolve_rubric(kb)
             pack = SourcePack()
@@ -290,7 +298,10 @@ def rejudge(path: Path) -> list[dict[str, Any]]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        ctx = DraftContext.from_record(row["context"], ordinary=corpus_words(row["corpus"]),
+        context = row["context"]
+        if context.get("move") == "pushback" and context.get("objection") == context.get("instruction"):
+            context["objection"] = context["instruction"].rsplit(": ", 1)[-1].strip('"')  # rows of an early run kept the whole instruction
+        ctx = DraftContext.from_record(context, ordinary=corpus_words(row["corpus"]),
                                        headings=list(prompt_headings(row["artifact"])), similarity=similarity)
         fields, problem = parse_draft(row["artifact"], row["raw"])
         problems = [problem] if problem else check_draft(row["artifact"], fields, ctx)

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable
 
 from dateutil import parser as dateparser
 
-__all__ = ["DraftContext", "check_draft", "checker", "citations_invented", "dates_invented", "embedding_similarity", "junk",
+__all__ = ["DraftContext", "NAME_DOCUMENTS", "check_draft", "checker", "citations_invented", "dates_invented", "embedding_similarity", "junk",
            "names_invented", "numbers_invented", "ordinary_words", "parse_draft", "prompt_headings", "same_word", "stem", "team_words",
            "voices"]
 
@@ -41,7 +41,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(
-    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}(?:[/.]\d{2,4})?\b"
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b|\b\d{2}\.\d{2}\.(?!\d)"
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_WORD}(?:\s+\d{{4}})?\b|\b{_MONTH_WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?\b",
     re.IGNORECASE)
 _NUMBER_WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -89,11 +89,21 @@ def _defaults() -> dict[str, Any]:
     return {**lists, "common": lists["common"] | lists["function"]}
 
 
-def ordinary_words(texts: Iterable[str]) -> frozenset[str]:
-    """The words ``texts`` write in lower case (the team's ordinary vocabulary), with the common-word list."""
-    found = {w.lower() for w in _defaults()["common"]}
-    for text in texts:
-        found.update(w for w in _words(text) if w.islower())
+NAME_DOCUMENTS = 3  # a capitalised word the team's material uses in this many documents is the team's own name (product, rival)
+
+
+def ordinary_words(documents: Iterable[str]) -> frozenset[str]:
+    """What a draft may write without inventing it, from the team's own ``documents``: every word they write in lower case,
+    the capitalised words they use across :data:`NAME_DOCUMENTS` documents (their product, their competitors), and the
+    common-word list. A person of one deal's notes is in one document, so a draft about another deal cannot borrow them."""
+    found = set(_defaults()["common"])
+    names: dict[str, int] = {}
+    for text in documents:
+        words = _words(text)
+        found.update(w for w in words if w.islower())
+        for name in {w.lower() for w in words if w[0].isupper()}:
+            names[name] = names.get(name, 0) + 1
+    found.update(name for name, count in names.items() if count >= NAME_DOCUMENTS)
     return frozenset(found)
 
 
@@ -115,7 +125,8 @@ class DraftContext:
     @classmethod
     def from_record(cls, record: dict[str, Any], **extra: Any) -> "DraftContext":
         """A context from a JSON-like mapping (a benchmark row's or a fixture's context)."""
-        return cls(known=record.get("known", ""), trusted=record.get("trusted", ""), sources=set(record.get("sources") or ()),
+        known = " ".join([record.get("known", ""), *(record.get("transcript") or ())])  # a buyer may repeat what the rep said
+        return cls(known=known, trusted=record.get("trusted", ""), sources=set(record.get("sources") or ()),
                    objection=record.get("objection"), focus=record.get("focus"), strengths=list(record.get("strengths") or ()),
                    speaker=record.get("persona"), **extra)
 
@@ -147,7 +158,7 @@ def _known_dates(known: str) -> tuple[set[tuple[int, int]], set[int]]:
 
 
 def _month_days(text: str) -> set[tuple[int, int]]:
-    parts = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.](\d{1,2})(?:[/.]\d{2,4})?", text.strip())
+    parts = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.](\d{1,2})(?:[/.]\d{2,4})?\.?", text.strip())
     if parts and parts.group(1):
         return {(int(parts.group(2)), int(parts.group(3)))}
     if parts:
@@ -326,6 +337,10 @@ def _not_prose(text: str, least: int) -> bool:
     return len([w for w in _words(text) if len(w) > 1]) < least or letters < 0.6 * max(len(visible), 1)
 
 
+_WHERE = {"prep": "the deal records or sources", "debrief": "the deal records or sources", "train": "the evidence",
+          "drill": "the persona or the situation", "roleplay": "the persona, the situation or the conversation"}
+
+
 def check_draft(artifact: str, fields: dict[str, Any], context: DraftContext) -> list[str]:
     """The problems of one draft of ``artifact`` ('prep', 'debrief', 'drill', 'roleplay', 'train'); empty when usable."""
     from coachgen.untrusted import opaque_tokens
@@ -356,15 +371,16 @@ def check_draft(artifact: str, fields: dict[str, Any], context: DraftContext) ->
     bad = sorted({n for n in fields.get("sources") or () if n not in context.sources} | set(citations_invented(joined, context.sources)))
     if bad:
         add(f"citations {bad} are not among the sources 1-{max(context.sources, default=0)}")
+    where = _WHERE.get(artifact, "the records")
     names = names_invented(joined, context.known, context.ordinary)
     if names:
-        add(f"names not in the deal records or sources: {', '.join(names[:5])}")
+        add(f"names not in {where}: {', '.join(names[:5])}")
     numbers = numbers_invented(joined, context.known)
     if numbers:
-        add(f"numbers not in the records or sources: {', '.join(numbers[:5])}")
+        add(f"numbers not in {where}: {', '.join(numbers[:5])}")
     dates = dates_invented(joined, context.known)
     if dates:
-        add(f"dates not in the records or sources: {', '.join(dates[:5])}")
+        add(f"dates not in {where}: {', '.join(dates[:5])}")
     problems += _artifact_problems(artifact, fields, texts, context)
     return problems
 
@@ -451,8 +467,11 @@ def prompt_headings(artifact: str) -> tuple[str, ...]:
 
 
 def team_words(kb: Any) -> frozenset[str]:
-    """:func:`ordinary_words` of every chunk of the knowledge base ``kb``."""
-    return ordinary_words(chunk.text for chunk in kb.catalog.iter_chunks())
+    """:func:`ordinary_words` of the knowledge base ``kb``, one document per source file."""
+    documents: dict[str, list[str]] = {}
+    for chunk in kb.catalog.iter_chunks():
+        documents.setdefault(chunk.source, []).append(chunk.text)
+    return ordinary_words("\n".join(texts) for texts in documents.values())
 
 
 def checker(artifact: str, context: DraftContext) -> Callable[[Any], None]:
