@@ -9,6 +9,7 @@ import html
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,7 @@ def test_development_plan_and_its_check_ins_as_ics(web_app):
     tom, _ = logged_in(web_app, "tom")
     assert "No plan yet" in tom.get("/development").text
     plan = tom.post("/development/generate")
-    assert plan.status_code == 200 and "Development plan: Tom Reilly" in plan.text
+    assert plan.status_code == 200 and "Your development plan, Tom" in plan.text  # a rep reads the version written to them
     ics = tom.get("/development.ics")
     if "Check-ins (.ics)" in plan.text:
         assert ics.headers["content-type"].startswith("text/calendar") and "BEGIN:VCALENDAR" in ics.text and "BEGIN:VEVENT" in ics.text
@@ -291,3 +292,31 @@ def test_the_embedded_model_writes_a_buyer_line_through_the_web(web_home, embedd
     assert 'name="answer"' in started.text, started.text[:500]
     line = re.search(r'<li class="buyer" id="latest"><strong>[^<]*:</strong> (.*?)</li>', started.text, re.S).group(1)
     assert len(line.split()) >= 2
+
+
+def test_an_answer_refused_by_a_full_queue_leaves_the_drill_playable(web_home, embedder, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(web_home, home)
+    hold, release = threading.Event(), threading.Event()
+    fake = fake_model()
+
+    def gated(kb):
+        if hold.is_set():
+            release.wait(20)
+        return fake(kb)
+
+    app = app_for(home, embedder, model_factory=gated, queue_size=0, model_workers=1, inline_wait=0)
+    dana, page = logged_in(app, "dana")
+    drill = dana.post("/drills/start", {"objection": first_objection(page.text), "difficulty": "1"})
+    url = str(drill.url)
+    assert 'name="answer"' in drill.text
+    hold.set()
+    dana.post("/development/generate", follow=False, follow_redirects=False)  # takes the only worker
+    busy = dana.post(f"{url}/answer", {"answer": GOOD}, follow=False, follow_redirects=False)
+    assert busy.status_code == 429 and "busy, try again in" in busy.text
+    again = dana.get(url)
+    assert 'name="answer"' in again.text and "(1 of 2)" in again.text and GOOD not in again.text
+    release.set()
+    hold.clear()
+    time.sleep(0.5)
+    assert "(2 of 2)" in dana.post(f"{url}/answer", {"answer": GOOD}).text

@@ -139,13 +139,14 @@ def answer(ctx: Ctx) -> Response:
     transcript = [Turn.model_validate(turn) for turn in json.loads(session["transcript"])]
     if transcript[-1].speaker == "rep":
         raise InputError("the buyer has not answered yet; wait for the page to refresh")
+    before = session["transcript"]
     transcript.append(Turn(speaker="rep", text=text))
-    store = WebStore(ctx.kb.db)
-    store.update_drill(session["id"], json.dumps([t.model_dump() for t in transcript]))
     drill_id = session["id"]
 
     def work(job: Any) -> str:
         kb = ctx.state.kb()
+        if WebStore(kb.db).drill(drill_id)["transcript"] != before:
+            return f"/drills/{drill_id}"  # answered twice (two tabs, a double submit): the first answer stands
         prompts, model = PromptLibrary(kb.settings), ctx.state.model(kb)
         card = DrillCard.model_validate_json(session["card"])
         rubric, _ = resolve_rubric(kb)
@@ -161,7 +162,7 @@ def answer(ctx: Ctx) -> Response:
             WebStore(kb.db).update_drill(drill_id, json.dumps([t.model_dump() for t in transcript]))
         return f"/drills/{drill_id}"
 
-    return ctx.queue("drill turn", work)
+    return ctx.queue("drill turn", work)  # stored with the reply: a full queue or a failed turn leaves the drill as it was
 
 
 def attempt_label(number: int, attempt: dict[str, Any]) -> str:
@@ -196,12 +197,13 @@ def history(ctx: Ctx) -> Response:
 
 def development(ctx: Ctx) -> Response:
     from coachgen.artifacts.development_plan import DevelopmentPlan
-    from coachgen.render import train_outline
+    from coachgen.render import rep_train_outline, train_outline
 
     rep = _rep(ctx)
     stored = WebStore(ctx.kb.db).latest("development", rep)
     plan = DevelopmentPlan.model_validate_json(stored) if stored else None
-    return ctx.render("development.html", rep=rep, plan=plan, outline=train_outline(plan) if plan else None)
+    written = rep_train_outline if ctx.user.role == "rep" else train_outline  # a rep reads the version written to them
+    return ctx.render("development.html", rep=rep, plan=plan, outline=written(plan) if plan else None)
 
 
 def generate_plan(ctx: Ctx) -> Response:
