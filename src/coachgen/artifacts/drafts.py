@@ -414,7 +414,8 @@ def _artifact_problems(artifact: str, fields: dict[str, Any], texts: list[tuple[
         most = 45 if artifact == "drill" else 60
         if len(line.split()) > most:
             problems.append(f"the line is longer than {most - 5} words")
-        if context.speaker and any(re.search(rf"\b{re.escape(name)}\b", line) for name in context.speaker.split()[:1]):
+        first = (context.speaker or "").split()[:1]
+        if first and first[0][:1].isupper() and re.search(rf"\b{re.escape(first[0])}\b", line):
             problems.append(f"the line talks about {context.speaker} instead of speaking as them")
         if context.objection and not voices(line, context.objection, context.similarity):
             problems.append(f"the line does not voice the objection: \"{context.objection}\"")
