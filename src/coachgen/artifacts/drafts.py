@@ -6,7 +6,8 @@ A draft is rejected when its text
   heading of the prompt echoed back ("OUTPUT INSTRUCTIONS", "Persona:");
 - names a person or an organisation the context does not hold. Only capitalised words that are neither in
   the context nor ordinary count; a word is ordinary when the common-word list (``draft_words.yaml``) or the
-  team's own material writes it in lower case. Apostrophes belong to their word ("Can't"), and a run of
+  team's own material writes it in lower case, or that material names it in three or more documents (its
+  product, its competitors: not one deal's contact). Apostrophes belong to their word ("Can't"), and a run of
   ordinary words reads as a name only after a title ("Dr") or before an organisation word ("Partners");
 - holds a number, a date or a citation the context does not: list numbering ("1)", "2.") is not a number,
   "$96k" is 96000, and a month is fine when a date in the context falls in it;
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Callable, Iterable
 
 from dateutil import parser as dateparser
@@ -231,20 +232,22 @@ def citations_invented(text: str, valid: set[int]) -> list[int]:
     return sorted(cited - valid)
 
 
-@cache
+@lru_cache(maxsize=8)  # one vocabulary per knowledge base in use
 def _stems(ordinary: frozenset[str]) -> frozenset[str]:
     return frozenset(stem(word) for word in ordinary)
 
 
 def _is_ordinary(word: str, ordinary: frozenset[str]) -> bool:
-    """In ``ordinary`` itself, or a form of a word there ("Turn" when the material writes "turning"); a name has no forms."""
+    """In ``ordinary`` or the common words, or a form of a word there ("Turn" when the material writes "turning");
+    a name has no forms."""
+    common = _defaults()["common"]
     lowered = word.lower()
-    if lowered in ordinary:
+    if lowered in ordinary or lowered in common:
         return True
     head, _, tail = lowered.partition("'")
-    if tail and tail in _defaults()["contraction_endings"] and head in ordinary:
+    if tail and tail in _defaults()["contraction_endings"] and (head in ordinary or head in common):
         return True
-    return stem(lowered) in _stems(ordinary)
+    return stem(lowered) in _stems(ordinary) or stem(lowered) in _stems(common)
 
 
 def names_invented(text: str, known: str, ordinary: frozenset[str] = frozenset()) -> list[str]:
@@ -253,7 +256,6 @@ def names_invented(text: str, known: str, ordinary: frozenset[str] = frozenset()
     from coachgen.index.lexical import is_ordinary
 
     defaults = _defaults()
-    ordinary = ordinary | defaults["common"]
     in_known = {w.lower() for w in _words(known)}
     known_folded = " ".join(_words(known)).lower()
     dated = set(_MONTHS) | set(_WEEKDAYS)
