@@ -40,7 +40,7 @@ def drill(kb, model, **options):
 
 
 def test_library_objection_card_has_cited_strong_answer_and_rubric(kb):
-    result = drill(kb, lines("Honestly, Tallyfold costs more than we planned to spend."), objection="Your price is too high.")
+    result = drill(kb, lines("Honestly, your price is too high for what we planned to spend."), objection="Your price is too high.")
     card = result.cards[0]
     assert card.objection_key == PRICE and card.why == "asked for" and card.buyer_line.startswith("Honestly")
     assert card.strong_answer[0].text.startswith("Acknowledge it, then ask")
@@ -116,9 +116,9 @@ def test_roleplay_scores_the_reps_words_and_stores_the_attempt(kb):
         return next(script, None)
 
     judgement = {c.id: {"score": 4, "quote": "Too high compared to what, another quote or your budget?"} for c in rubric.criteria}
-    model = fake({"line": "We still don't have budget for this this year."}, {"line": "Thursday works for me."}, judgement)
+    model = fake({"line": "Even so, Quorvel quoted us a lot less than you."}, {"line": "Thursday works for me."}, judgement)  # voices the pushback
     attempt, tokens = run_roleplay(kb, prompts, model, rubric, "Dana Whitfield", card, answer, turns=3, pack=SourcePack())
-    assert heard[0] == card.buyer_line and heard[1] == "We still don't have budget for this this year."
+    assert heard[0] == card.buyer_line and heard[1] == "Even so, Quorvel quoted us a lot less than you."
     assert [t.speaker for t in attempt.transcript] == ["buyer", "rep", "buyer", "rep", "buyer"]
     assert attempt.transcript[-1].text == "Thursday works for me."  # the rep proposed a dated next step, so the buyer accepts
     sheet = attempt.scorecard

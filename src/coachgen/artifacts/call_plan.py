@@ -21,12 +21,12 @@ from coachgen.artifacts.common import (
     Prepared,
     SourcePack,
     SourceRef,
-    grounding_problems,
     record_facts,
     stale_notes,
     utc_now,
     write_prose,
 )
+from coachgen.artifacts.drafts import draft_checker
 from coachgen.artifacts.deciding_issue import DecidingIssue, conflicts_with, find_deciding_issue
 from coachgen.artifacts.grounding import (
     Contact,
@@ -284,24 +284,14 @@ def prepare_call(
     messages = prompts.messages("prep", variables)
     missing = _missing(kb, stage, stage_record, meddpicc, questions, content, value_story)
     return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback, deciding,
-                        missing=missing, pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"))
+                        missing=missing, pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"),
+                        check=draft_checker(kb, "prep", known=known_text, trusted=record_facts(record), sources=pack.numbers()))
 
-
-def _draft_problems(draft: PlanDraft, valid: set[int], known_text: str, trusted: str) -> list[str]:
-    texts = [draft.objective, draft.best_outcome, draft.minimum_outcome, *draft.agenda]
-    return grounding_problems(texts, draft.sources, valid, known_text, repeated=("the agenda", draft.agenda), trusted=trusted)
 
 
 def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> CallPlan:
     """Ask the model for the prose, check it, and assemble the plan (falling back to grounded prose)."""
-    valid = prepared.pack.numbers()
-
-    def check(draft: PlanDraft) -> None:
-        problems = _draft_problems(draft, valid, prepared.known_text, prepared.trusted)
-        if problems:
-            raise ValueError("; ".join(problems))
-
-    draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), PlanDraft, check, prepared.fallback,
+    draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), PlanDraft, prepared.check, prepared.fallback,
                                        "the objective, outcomes and agenda come from the sales process.")
     notes += prepared.missing + stale_notes(prepared.pack)
     header = ArtifactHeader(

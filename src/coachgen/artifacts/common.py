@@ -178,6 +178,7 @@ class Prepared:
     prompt_hash: str
     trusted: str = ""
     missing: list[str] = field(default_factory=list)
+    check: Any = None  # the draft check for this call (coachgen.artifacts.drafts.draft_checker)
 
     def messages_as_langchain(self) -> list[Any]:
         """The messages as LangChain message objects."""

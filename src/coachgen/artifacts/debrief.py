@@ -22,7 +22,6 @@ from coachgen.artifacts.common import (
     Prepared,
     SourcePack,
     SourceRef,
-    grounding_problems,
     record_facts,
     stale_notes,
     utc_now,
@@ -37,6 +36,7 @@ from coachgen.artifacts.grounding import (
     module_for_text,
     read_deal_notes,
 )
+from coachgen.artifacts.drafts import draft_checker
 from coachgen.artifacts.deciding_issue import DecidingIssue, find_deciding_issue
 from coachgen.artifacts.meddpicc import assess_readings
 from coachgen.retrieval import Filters, search
@@ -172,23 +172,14 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
     known_text = " ".join([record_text, notes, pack.text()])
     return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in, deciding,
                            pack=pack, known_text=known_text, trusted=record_facts(kb.records.deal(deal_id)), messages=messages,
-                           prompt_hash=prompts.fingerprint("debrief"))
+                           prompt_hash=prompts.fingerprint("debrief"),
+                           check=draft_checker(kb, "debrief", known=known_text, trusted=record_facts(kb.records.deal(deal_id)), sources=pack.numbers()))
 
 
 def build_debrief(prepared: PreparedDebrief, model: Any, model_name: str) -> Debrief:
     """Add the model's checked follow-up questions (if usable) and assemble the debrief."""
-    valid = prepared.pack.numbers()
-
-    def check(draft: DebriefDraft) -> None:
-        problems = grounding_problems(draft.questions, draft.sources, valid, prepared.known_text, repeated=("the questions", draft.questions),
-                                      trusted=prepared.trusted)
-        if not all(question.strip().endswith("?") for question in draft.questions):
-            problems.append("every follow-up must be a question")
-        if problems:
-            raise ValueError("; ".join(problems))
-
     empty = DebriefDraft.model_construct(questions=[], sources=[])
-    draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), DebriefDraft, check, empty,
+    draft, tokens, notes = write_prose(model, prepared.messages_as_langchain(), DebriefDraft, prepared.check, empty,
                                        "the debrief has only the coaching questions built from the plan and the playbooks.")
     extra = [DebriefQuestion(topic="Follow-up", question=q, sources=draft.sources) for q in draft.questions]
     cut = next((i + 1 for i, q in enumerate(prepared.questions) if q.topic == "To improve"), len(prepared.questions))  # after self-assessment

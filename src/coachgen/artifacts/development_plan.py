@@ -35,9 +35,7 @@ from coachgen.artifacts.common import (
     SourcePack,
     SourceRef,
     as_langchain,
-    grounding_problems,
     money,
-    not_prose,
     stale_notes,
     utc_now,
     write_prose,
@@ -333,28 +331,13 @@ def _fallback_summary(rep: str, focus: str | None, strengths: list[str], target:
     return " ".join(parts)
 
 
-def _summary(model: Any, prompts: "PromptLibrary", rep: str, evidence: list[Evidence], focus: str | None, strengths: list[str],
-             target: str | None, known: str) -> tuple[str, tuple[int, int], list[str], bool]:
+def _summary(kb: "KnowledgeBase", model: Any, prompts: "PromptLibrary", rep: str, evidence: list[Evidence], focus: str | None,
+             strengths: list[str], target: str | None, known: str) -> tuple[str, tuple[int, int], list[str], bool]:
+    from coachgen.artifacts.drafts import draft_checker
+
     variables = {"rep": rep, "evidence": [i.detail for i in evidence], "focus": focus, "strengths": strengths, "target": target}
     messages = prompts.messages("train", variables)
-    allowed_numbers = set(re.findall(r"\d+(?:\.\d+)?", known))
-
-    def check(draft: SummaryDraft) -> None:
-        problems = grounding_problems([draft.note], [], set(), known, trusted=known)
-        if not_prose(draft.note):
-            problems.append("it is not a sentence of words")
-        invented = sorted(set(re.findall(r"\d+(?:\.\d+)?", draft.note)) - allowed_numbers)
-        if invented:
-            problems.append(f"numbers not in the evidence: {', '.join(invented)}")
-        for skill in strengths:
-            if re.search(rf"\b(work on|improve|practi[sc]e|train(ing)? on)\b[^.]*\b{re.escape(skill)}\b", draft.note, re.IGNORECASE):
-                problems.append(f"it assigns '{skill}', a strength")
-        if focus and focus.lower() not in draft.note.lower():
-            problems.append(f"it does not name the focus skill '{focus}'")
-        if strengths and not any(skill.lower() in draft.note.lower() for skill in strengths):
-            problems.append("it does not name what the rep does well")
-        if problems:
-            raise ValueError("; ".join(problems))
+    check = draft_checker(kb, "train", known=known, trusted=known, focus=focus, strengths=list(strengths))
 
     fallback = SummaryDraft.model_construct(note=_fallback_summary(rep, focus, strengths, target))
     draft, tokens, notes = write_prose(model, as_langchain(messages), SummaryDraft, check, fallback, "the note to the rep is written from the facts.")
@@ -413,7 +396,7 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
     tokens, notes, by_model = (0, 0), [], False
     if judged:
         known = " ".join([rep, *(i.detail for i in shown), focus or "", target or "", target_date or "", *strengths])
-        summary, tokens, notes, by_model = _summary(model, prompts, rep, shown, focus, strengths, target, known)
+        summary, tokens, notes, by_model = _summary(kb, model, prompts, rep, shown, focus, strengths, target, known)
     else:
         summary = _fallback_summary(rep, None, [], None)
     header = ArtifactHeader(artifact="train", model=model_name, prompt_hash=prompts.fingerprint("train"), chunk_ids=[h.id for h in pack.hits],

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 
 from dateutil import parser as dateparser
 
-__all__ = ["DraftContext", "NAME_DOCUMENTS", "check_draft", "checker", "citations_invented", "dates_invented", "embedding_similarity", "junk",
+__all__ = ["DraftContext", "NAME_DOCUMENTS", "check_draft", "checker", "draft_checker", "known_words", "citations_invented", "dates_invented", "embedding_similarity", "junk",
            "names_invented", "numbers_invented", "ordinary_words", "parse_draft", "prompt_headings", "same_word", "stem", "team_words",
            "voices"]
 
@@ -475,6 +475,21 @@ def team_words(kb: Any) -> frozenset[str]:
     for chunk in kb.catalog.iter_chunks():
         documents.setdefault(chunk.source, []).append(chunk.text)
     return ordinary_words("\n".join(texts) for texts in documents.values())
+
+
+def known_words(kb: Any) -> frozenset[str]:
+    """:func:`team_words` of ``kb``, read once until the knowledge base is written again."""
+    key = ("team-words",)
+    if key not in kb._memo:
+        kb._memo[key] = [team_words(kb)]
+    return kb._memo[key][0]
+
+
+def draft_checker(kb: Any, artifact: str, **context: Any) -> Callable[[Any], None]:
+    """The ``check`` an artifact hands the generation loop: :func:`check_draft` with the team's words, the prompt's headings
+    and the embedder's similarity, plus ``context`` (:class:`DraftContext` fields)."""
+    return checker(artifact, DraftContext(ordinary=known_words(kb), headings=list(prompt_headings(artifact)),
+                                          similarity=embedding_similarity(kb.embedder), **context))
 
 
 def checker(artifact: str, context: DraftContext) -> Callable[[Any], None]:

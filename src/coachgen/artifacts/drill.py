@@ -24,9 +24,7 @@ from coachgen.artifacts.common import (
     CitedText,
     SourcePack,
     SourceRef,
-    grounding_problems,
     money,
-    not_prose,
     record_facts,
     stale_notes,
     utc_now,
@@ -299,21 +297,14 @@ def strong_answer(kb: "KnowledgeBase", pick: Pick, pack: SourcePack) -> list[Cit
     return lines
 
 
-def _buyer_line(model: Any, prompts: "PromptLibrary", persona: Persona, situation: str, objection: str, difficulty: int,
-                known: str, trusted: str) -> tuple[str, tuple[int, int], list[str]]:
+def _buyer_line(kb: "KnowledgeBase", model: Any, prompts: "PromptLibrary", persona: Persona, situation: str, objection: str,
+                difficulty: int, known: str, trusted: str) -> tuple[str, tuple[int, int], list[str]]:
+    from coachgen.artifacts.common import as_langchain
+    from coachgen.artifacts.drafts import draft_checker
+
     variables = {"persona": persona.model_dump(), "situation": situation, "objection": objection, "difficulty": difficulty}
     messages = prompts.messages("drill", variables)
-
-    def check(draft: BuyerLine) -> None:
-        problems = grounding_problems([draft.line], [], set(), known, trusted=trusted)
-        if not_prose(draft.line):
-            problems.append("it is not a sentence of words")
-        if len(draft.line.split()) > 45:
-            problems.append("the line is longer than 40 words")
-        if problems:
-            raise ValueError("; ".join(problems))
-
-    from coachgen.artifacts.common import as_langchain
+    check = draft_checker(kb, "drill", known=known, trusted=trusted, objection=objection, speaker=persona.name)
 
     fallback = BuyerLine.model_construct(line=objection)
     draft, tokens, notes = write_prose(model, as_langchain(messages), BuyerLine, check, fallback,
@@ -335,7 +326,7 @@ def build_cards(kb: "KnowledgeBase", prompts: "PromptLibrary", picks: list[Pick]
         known = " ".join([persona.name, persona.role, persona.account or "", situation, pick.objection,
                           " ".join(str(v) for v in (deal or {}).values() if v)])
         trusted = " ".join([persona.name, persona.role, persona.account or "", record_facts(deal or {})])
-        line, tokens, card_notes = _buyer_line(model, prompts, persona, situation, pick.objection, difficulty, known, trusted)
+        line, tokens, card_notes = _buyer_line(kb, model, prompts, persona, situation, pick.objection, difficulty, known, trusted)
         tokens_in, tokens_out = tokens_in + tokens[0], tokens_out + tokens[1]
         notes += [f"Card {len(cards) + 1}: {note}" for note in card_notes]
         cards.append(DrillCard(objection_key=pick.key, objection=pick.objection, why=pick.why, difficulty=difficulty, persona=persona,

@@ -24,8 +24,6 @@ from coachgen.artifacts.common import (
     SourcePack,
     SourceRef,
     as_langchain,
-    grounding_problems,
-    not_prose,
     utc_now,
     write_prose,
 )
@@ -105,18 +103,23 @@ class Move:
     fallback: str
 
 
-def _buyer_says(model: Any, prompts: "PromptLibrary", card: DrillCard, transcript: list[Turn], move: Move,
+def _buyer_says(kb: "KnowledgeBase", model: Any, prompts: "PromptLibrary", card: DrillCard, transcript: list[Turn], move: Move,
                 known: str) -> tuple[str, tuple[int, int], bool]:
+    from coachgen.artifacts.drafts import draft_checker
+
     variables = {"persona": card.persona.model_dump(), "situation": card.situation, "move": move.instruction,
                  "transcript": [turn.model_dump() for turn in transcript]}
     messages = prompts.messages("roleplay", variables)
+    drafted = draft_checker(kb, "roleplay", known=" ".join([known, *(turn.text for turn in transcript)]),  # a buyer may repeat the rep
+                            trusted=" ".join(card.persona.model_dump(exclude_none=True).values()),
+                            objection=move.fallback if move.kind == "pushback" else None, speaker=card.persona.name)
 
     def check(draft: BuyerReply) -> None:
-        problems = grounding_problems([draft.line], [], set(), known, trusted=" ".join(card.persona.model_dump(exclude_none=True).values()))
-        if not_prose(draft.line):
-            problems.append("it is not a sentence of words")
-        if len(draft.line.split()) > 60:
-            problems.append("the line is longer than 50 words")
+        problems = []
+        try:
+            drafted(draft)
+        except ValueError as exc:
+            problems.append(str(exc))
         if _OUT_OF_ROLE.search(draft.line):
             problems.append("the line steps out of the buyer's role")
         if problems:
@@ -200,7 +203,7 @@ def buyer_turn(kb: "KnowledgeBase", prompts: "PromptLibrary", model: Any, rubric
         return True, (0, 0)
     known = " ".join([card.persona.name, card.persona.role, card.persona.account or "", card.situation, card.objection, *card.pushbacks])
     move = _move(kb, rubric, card, len(answers), answers)
-    line, tokens, by_model = _buyer_says(model, prompts, card, transcript, move, known)
+    line, tokens, by_model = _buyer_says(kb, model, prompts, card, transcript, move, known)
     transcript.append(Turn(speaker="buyer", text=line, by_model=by_model))
     return move.kind == "accept", tokens
 
