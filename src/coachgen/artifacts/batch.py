@@ -61,7 +61,7 @@ def plan_many(
     from coachgen.prompts import PromptLibrary
     from coachgen.render import plan_outline, render
 
-    model = model if model is not None else chat_model(kb)
+    model = model if model is not None else chat_model(kb, artifact="prep")
     label = model_label(model)
     workers = concurrency or kb.settings.llm_concurrency
     # Two stages, so retrieval (CPU) for later deals overlaps the model calls (waiting) of earlier ones.

@@ -323,7 +323,7 @@ def plan_call(
     from coachgen.prompts import PromptLibrary
 
     prepared = prepare_call(kb, prompts or PromptLibrary(kb.settings), deal_id, call_type, attendees)
-    model = model if model is not None else chat_model(kb)
+    model = model if model is not None else chat_model(kb, artifact="prep")
     plan = build_call_plan(prepared, model, model_label(model))
     kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
     return plan

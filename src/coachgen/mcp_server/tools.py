@@ -157,15 +157,12 @@ def register(server: MCPServer, session: Session) -> None:
         responses, and material worth sending after the call. Every line is grounded in the deal's records and the team's playbooks and cites its sources.
         Slow when the embedded model writes the prose (a minute or two); the result is stored so a later debrief can compare against it.
         """
-        from coachgen.artifacts.call_plan import build_call_plan, prepare_call as prepare
-        from coachgen.prompts import PromptLibrary
+        from coachgen.artifacts.call_plan import plan_call
         from coachgen.render import plan_outline
 
         with session.kb() as kb:
-            prepared = prepare(kb, PromptLibrary(kb.settings), deal_id, call_type, [(a.name, a.role) for a in attendees] or None)
-            model, label = session.chat(kb, "prep", no_llm)
-            plan = build_call_plan(prepared, model, label)
-            kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
+            model, _ = session.chat(kb, "prep", no_llm)
+            plan = plan_call(kb, deal_id, call_type, [(a.name, a.role) for a in attendees] or None, model=model)
         return _artifact(plan, plan_outline(plan))
 
     @server.tool(annotations=MODEL)

@@ -139,13 +139,14 @@ class WebState:
             users = self._local.users = Users(self.kb().db)
         return users
 
-    def model(self, kb: "KnowledgeBase") -> Any:
-        """The chat model for one job: the injected factory's (tests), else the configured model, guarded."""
+    def model(self, kb: "KnowledgeBase", artifact: str) -> Any:
+        """The chat model for one job writing ``artifact``: the injected factory's (tests), else the configured model,
+        guarded (none where ``COACHGEN_LLM`` or ``COACHGEN_LLM_SKIP`` say so)."""
         if self.model_factory is not None:
             return self.model_factory(kb)
         from coachgen.llm.guard import chat_model
 
-        return chat_model(kb)
+        return chat_model(kb, artifact=artifact)
 
     def reindexed(self) -> None:
         """Make every thread open a fresh handle (the index changed under them)."""

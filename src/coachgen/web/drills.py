@@ -91,7 +91,7 @@ def start(ctx: Ctx) -> Response:
         kb = ctx.state.kb()
         job.report("the buyer is getting ready (the model writes the opening line)")
         pack = SourcePack()
-        cards, _, _ = build_cards(kb, PromptLibrary(kb.settings), [pick], ctx.state.model(kb), difficulty, pack)
+        cards, _, _ = build_cards(kb, PromptLibrary(kb.settings), [pick], ctx.state.model(kb, "drill"), difficulty, pack)
         card = cards[0]
         transcript = json.dumps([Turn(speaker="buyer", text=card.buyer_line).model_dump()])
         drill_id = WebStore(kb.db).new_drill(rep, difficulty + 1, card.model_dump_json(), transcript,
@@ -147,7 +147,7 @@ def answer(ctx: Ctx) -> Response:
         kb = ctx.state.kb()
         if WebStore(kb.db).drill(drill_id)["transcript"] != before:
             return f"/drills/{drill_id}"  # answered twice (two tabs, a double submit): the first answer stands
-        prompts, model = PromptLibrary(kb.settings), ctx.state.model(kb)
+        prompts, model = PromptLibrary(kb.settings), ctx.state.model(kb, "drill")
         card = DrillCard.model_validate_json(session["card"])
         rubric, _ = resolve_rubric(kb)
         over = finish
@@ -217,7 +217,7 @@ def generate_plan(ctx: Ctx) -> Response:
     def work(job: Any) -> str:
         kb = ctx.state.kb()
         job.report("reading drills, debriefs and lead measures; the model writes the note")
-        model = ctx.state.model(kb)
+        model = ctx.state.model(kb, "train")
         plan = plan_development(kb, PromptLibrary(kb.settings), rep, model, model_label(model))
         WebStore(kb.db).save("development", rep, plan.model_dump_json())
         return "/development" + suffix

@@ -74,7 +74,7 @@ def prepare(ctx: Ctx) -> Response:
         job.report("retrieving the playbook and reading the deal notes")
         prepared = prepare_call(kb, PromptLibrary(kb.settings), deal["id"], call_type, [])
         job.report("the model is writing the plan (the embedded model takes a minute or two)")
-        model = ctx.state.model(kb)
+        model = ctx.state.model(kb, "prep")
         plan = build_call_plan(prepared, model, model_label(model))
         kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
         return f"/deals/{deal['id']}/plan"
@@ -110,7 +110,7 @@ def debrief_page(ctx: Ctx) -> Response:
             job.report("reading the call notes against the plan")
             prepared = prepare_debrief(kb, PromptLibrary(kb.settings), deal["id"], notes)
             job.report("the model is writing the debrief questions")
-            model = ctx.state.model(kb)
+            model = ctx.state.model(kb, "debrief")
             result = build_debrief(prepared, model, model_label(model))
             append_to_deal(kb, deal["id"], "call-notes", notes)
             kb.records.save_debrief(deal["id"], result.header.generated_at, result.model_dump_json())
