@@ -3,8 +3,6 @@
 import json
 
 import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
 from coachgen.artifacts.call_plan import build_call_plan, prepare_call
@@ -16,19 +14,7 @@ from coachgen.llm.models import NoModel
 from coachgen.prompts import PromptLibrary
 from coachgen.render import DRAFTED, drill_outline, plan_outline, render
 from coachgen.settings import load_settings
-
-GOOD_PLAN = {
-    "objective": "Rachel Stein agrees to return the MSA redlines by 2 Dec.",
-    "best_outcome": "Signed order form date agreed with Rachel Stein.",
-    "minimum_outcome": "A dated legal review with procurement.",
-    "agenda": ["Upfront contract", "Recap the close target", "Agree the paper process"],
-    "sources": [1],
-}
-
-
-def fake(*replies):
-    return GenericFakeChatModel(messages=iter([AIMessage(content=r if isinstance(r, str) else json.dumps(r)) for r in replies]))
-
+from test_prep import GOOD as GOOD_PLAN, fake
 
 @pytest.fixture
 def no_model_load(monkeypatch):
