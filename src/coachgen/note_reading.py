@@ -20,7 +20,7 @@ from coachgen.knowledge.defaults import load
 if TYPE_CHECKING:
     from coachgen.index.embeddings import Embedder
 
-__all__ = ["LABELS", "NoteReading", "find_date", "read_notes", "read_sentences", "split_notes"]
+__all__ = ["LABELS", "NoteReading", "find_date", "read_notes", "read_sentences", "split_notes", "states_loss"]
 
 LABELS = ("concern", "buying_signal", "commitment", "risk", "admission", "info")
 TOP_K = 3  # exemplars averaged per label
@@ -112,6 +112,12 @@ def _cues() -> dict[str, tuple[str, ...]]:
     return {name: tuple(values) for name, values in load("note_meaning")["cues"].items()}
 
 
+def states_loss(sentence: str) -> bool:
+    """The sentence opens by stating the deal is lost ("Lost to ...", "Went with ...")."""
+    words = _words(sentence)
+    return any(words.startswith(f" {phrase} ") for phrase in _cues()["lost"])
+
+
 def _own_miss(words: str) -> bool:
     """The rep's own miss: a first-person or subjectless miss ("Didn't ask", "Forgot to"), or "no X yet" / "X unknown"
     for something the rep finds out by asking."""
@@ -178,7 +184,7 @@ def _label(sims: dict[str, float], words: str, date: str | None) -> tuple[str, d
         scores["commitment"] -= WEIGHTS["no_date"]
     if _has(words, cues["worry"]) and not _has(words, cues["cleared"]):
         scores["concern"] += WEIGHTS["worry"]
-    if any(words.startswith(f" {phrase} ") for phrase in cues["lost"]) or _has(words, cues["lost"][4:]):
+    if states_loss(words) or _has(words, cues["silent"]):
         scores["risk"] += WEIGHTS["lost"]
     if _has(words, cues["cleared"]):
         scores["buying_signal"] += WEIGHTS["cleared"]

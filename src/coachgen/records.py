@@ -21,11 +21,12 @@ from coachgen.untrusted import neutralise, neutralise_line
 __all__ = ["ACCOUNT_COLUMNS", "ATTEMPT_COLUMNS", "DEAL_COLUMNS", "PRODUCT_COLUMNS", "REP_COLUMNS", "ImportCounts", "Records", "deal_label"]
 
 #: Columns of the deals table; ``currency`` is the ISO code of ``amount``; ``missing_since`` the day a
-#: re-import of the deal's export no longer held it (None while it is there).
+#: re-import of the deal's export no longer held it (None while it is there); ``lost_reason`` the CRM's
+#: closed-lost reason field.
 DEAL_COLUMNS = (
     "id", "name", "account", "rep", "stage", "status", "amount", "created", "close_date",
     "stage_changed", "last_activity", "next_step", "product", "contacts", "notes", "source",
-    "currency", "missing_since",
+    "currency", "missing_since", "lost_reason",
 )
 REP_COLUMNS = ("rep", "manager", "region", "quota", "email", "source")
 ACCOUNT_COLUMNS = ("account", "sector", "employees", "revenue", "year_established", "office_location", "subsidiary_of", "website", "source")

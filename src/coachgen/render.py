@@ -253,6 +253,7 @@ def rep_train_outline(plan: Any) -> Outline:
             Section("Training", [m.text + _cite(m.sources) for m in plan.modules] or ["No training module in the knowledge base teaches it yet; ask your manager."]),
             Section("Your drills", list(plan.drills) + [f"Play them: coachgen drill --rep \"{plan.rep}\" --interactive"]),
             Section("What we do together", rep_actions(plan)),
+            *([Section("What your lost deals teach", _lost_lines(plan.lost_deals))] if plan.lost_deals else []),
             Section("Your target", [f"{plan.target}, by {plan.target_date}"]),
             Section("Our check-ins", list(plan.check_ins)),
         ]
@@ -278,6 +279,18 @@ def rep_debrief_outline(debrief: Any) -> Outline:
     return Outline(f"Your debrief: {deal.account or deal.name or 'deal'} ({deal.id})", _meta(debrief.header), sections + _closing(debrief))
 
 
+def _lost_lines(lost: list[Any]) -> list[str]:
+    """One line per lost deal's reason and per lesson, with the skill it points to or the team's answer."""
+    lines = []
+    for item in lost:
+        why = "; ".join(filter(None, [f"CRM reason: {item.crm_reason}" if item.crm_reason else None, item.reason])) or "the notes do not say why it was lost"
+        lines.append(f"{item.deal} ({item.closed or 'date unknown'}): {why}")
+        for lesson in item.lessons:
+            tail = f" (skill: {lesson.skill})" if lesson.skill else f" The team's answer: {lesson.answer.text}{_cite(lesson.answer.sources)}" if lesson.answer else ""
+            lines.append(f"{item.deal}, {lesson.kind}: \"{lesson.sentence}\"{tail}")
+    return lines
+
+
 def train_outline(plan: Any) -> Outline:
     """The outline of a :class:`~coachgen.artifacts.development_plan.DevelopmentPlan`."""
     sections = [
@@ -296,6 +309,8 @@ def train_outline(plan: Any) -> Outline:
             Section("Target", [f"{plan.target}, by {plan.target_date}"]),
             Section("Check-ins", list(plan.check_ins)),
         ]
+    if plan.lost_deals:
+        sections.append(Section("Lessons from lost deals", _lost_lines(plan.lost_deals)))
     sections.append(Section("Skill or will", [plan.skill_or_will]))
     if plan.how_to_get_evidence:
         sections.append(Section("How to get more evidence", list(plan.how_to_get_evidence)))

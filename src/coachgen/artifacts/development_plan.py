@@ -6,13 +6,16 @@ Evidence, each item tied to a skill and read as strong, weak or neutral:
   ``MIN_ATTEMPTS`` attempts): >= 4 strong, < 3 weak. Each criterion names its skill in the rubric.
 - **Debriefs**: every stumble (the rep's own admission in the call notes, never a buyer's words) a stored
   debrief of the rep's deals traced to a training module is weak evidence for that module's skill.
+- **Lost deals**: a lesson in the notes of one of the rep's recent closed-lost deals (their own miss or a risk they
+  observed, tied to a skill: :mod:`coachgen.artifacts.lost_lessons`) is weak evidence for that skill; the
+  plan lists every lost deal's reason and lessons, a buyer's concern with the team's answer.
 - **Lead measures** against the rest of the team (the rep's manager's other reps, else everyone else), over all their deals:
   ``LEAD_SKILLS`` maps each measure to a skill. A rate at or under 0.8 x the team's is weak, at or over
   1.1 x strong (cycle time the other way round: >= 1.25 x weak, <= 0.9 x strong). Rates need at least
   ``MIN_CLOSED`` closed deals on both sides.
 
 A skill with any strong evidence is a strength and is never assigned, even when other evidence is
-weak (that is reported as mixed). The focus is the skill with the most weak evidence (ties: drills before debriefs before lead measures,
+weak (that is reported as mixed). The focus is the skill with the most weak evidence (ties: drills before debriefs and lost deals before lead measures,
 then the widest gap). Activity
 (share of open deals quiet for longer than the activity threshold, against the team's) decides the
 skill-or-will note. No evidence at all gives no focus, only how to get some. Check-ins and the target date fall on the
@@ -41,6 +44,7 @@ from coachgen.artifacts.common import (
     write_prose,
 )
 from coachgen.artifacts.drill import pick_objections, resolve_rubric, skill_module
+from coachgen.artifacts.lost_lessons import LostDeal, lost_deals
 from coachgen.metrics import conversion, main_currency, period_of
 from coachgen.process import Process, is_open, knowledge_stages, resolve_process
 
@@ -73,7 +77,7 @@ _FUNNEL = {"discovery": "early conversion", "demo": "mid-funnel conversion", "ev
 
 
 class Evidence(BaseModel):
-    source: Literal["drill", "debrief", "lead measure", "activity"]
+    source: Literal["drill", "debrief", "lost deal", "lead measure", "activity"]
     skill: str | None = Field(description="The skill it speaks to (None for activity).")
     signal: Literal["strong", "weak", "neutral"]
     detail: str
@@ -101,6 +105,7 @@ class DevelopmentPlan(BaseModel):
     skill_or_will: str
     summary: str = Field(description="A short note to the rep (the model's, checked; else written from the facts).")
     how_to_get_evidence: list[str]
+    lost_deals: list[LostDeal] = Field(default_factory=list, description="The rep's recent closed-lost deals: why each was lost and its lessons.")
     sources: list[SourceRef]
     notes: list[str]
 
@@ -157,6 +162,12 @@ def _debrief_evidence(kb: "KnowledgeBase", rep: str) -> list[Evidence]:
                 evidence.append(Evidence(source="debrief", skill=skills[0], signal="weak",
                                          detail=f"debrief of {row['deal_id']} ({row['created_at'][:10]}): the rep's own words \"{skill['stumble']}\""))
     return evidence
+
+
+def _lost_evidence(lost: list[LostDeal]) -> list[Evidence]:
+    """Each lesson of a lost deal that names a skill, as weak evidence for it."""
+    return [Evidence(source="lost deal", skill=lesson.skill, signal="weak", detail=f"lost deal {item.deal} ({item.closed or 'date unknown'}): \"{lesson.sentence}\"")
+            for item in lost for lesson in item.lessons if lesson.skill]
 
 
 def _missing(kb: "KnowledgeBase", focus: str | None, modules: list[CitedText]) -> list[str]:
@@ -251,7 +262,7 @@ def choose_focus(evidence: list[Evidence]) -> tuple[str | None, list[str], list[
             skills.setdefault(item.skill, []).append(item)
     strengths = sorted(s for s, items in skills.items() if any(i.signal == "strong" for i in items))
     mixed = sorted(s for s in strengths if any(i.signal == "weak" for i in skills[s]))
-    order = {"drill": 0, "debrief": 1, "lead measure": 2}
+    order = {"drill": 0, "debrief": 1, "lost deal": 1, "lead measure": 2}
     candidates = [(sum(i.signal == "weak" for i in items), -min(order[i.source] for i in items if i.signal == "weak"),
                    max(_gap(i) for i in items if i.signal == "weak"), s)
                   for s, items in skills.items() if s not in strengths and any(i.signal == "weak" for i in items)]
@@ -269,7 +280,7 @@ def _team_deals(kb: "KnowledgeBase", rep: str) -> list[dict[str, Any]]:
 
 def _target(rep: str, focus: str, evidence: list[Evidence], as_of: date) -> tuple[str, date]:
     weak = [i for i in evidence if i.skill == focus and i.signal == "weak"]
-    first = min(weak, key=lambda i: {"drill": 0, "lead measure": 1, "debrief": 2}[i.source])
+    first = min(weak, key=lambda i: {"drill": 0, "lead measure": 1, "debrief": 2, "lost deal": 2}[i.source])
     if first.source == "drill":
         return f"average 4.0 or more on {focus} criteria over the next 3 drill attempts (now {first.rep_value:.1f})", as_of + timedelta(days=TARGET_DAYS)
     if first.source == "lead measure":
@@ -288,6 +299,8 @@ def _actions(rep: str, focus: str, evidence: list[Evidence]) -> list[str]:
         actions.append(f"Run the assigned drills with {rep} in your weekly 1:1 (coachgen drill --rep \"{rep}\" --interactive) and compare the scores.")
     if "lead measure" in sources:
         actions.append(f"Review {rep}'s deals at the weak stage together each week, deal by deal (coachgen pipeline \"{rep}\").")
+    if "lost deal" in sources:
+        actions.append(f"Go through {rep}'s lost deals below with them: what the notes say went wrong, and what {focus} would have changed.")
     if "debrief" in sources or not actions:
         actions.append(f"Join {rep}'s next call where {focus} matters; plan it together before (coachgen prep) and debrief it the same day (coachgen debrief).")
     actions.append(f"Spend about 3 hours coaching {rep} this month and log it (coachgen coach log \"{rep}\" --minutes N --type 1on1).")
@@ -304,6 +317,8 @@ def rep_actions(plan: "DevelopmentPlan") -> list[str]:
         actions.append(f"Play the assigned drills before our weekly 1:1 (coachgen drill --rep \"{plan.rep}\" --interactive); we compare the scores there.")
     if "lead measure" in sources:
         actions.append("Bring your deals at the weak stage to our weekly review; we go through them one by one.")
+    if "lost deal" in sources:
+        actions.append("We go through your lost deals together: what the notes say, and what we would both do differently.")
     if "debrief" in sources or not actions:
         actions.append(f"I join your next call where {plan.focus} matters: we plan it together before and debrief it the same day.")
     return actions
@@ -353,7 +368,8 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
     rep_deals = kb.records.deals(rep=rep)
     team_deals = _team_deals(kb, rep)
     process = resolve_process(kb.records.deals(), kb.settings, knowledge_stages(kb), as_of)
-    evidence = _drill_evidence(kb, rep, as_of) + _debrief_evidence(kb, rep) + _lead_evidence(rep_deals, team_deals, process)
+    lost = lost_deals(kb, rep, as_of, pack)
+    evidence = _drill_evidence(kb, rep, as_of) + _debrief_evidence(kb, rep) + _lost_evidence(lost) + _lead_evidence(rep_deals, team_deals, process)
     activity = _activity(process, rep_deals, team_deals, as_of)
     focus, strengths, mixed = choose_focus(evidence)
     judged = [i for i in evidence if i.signal != "neutral"]
@@ -404,7 +420,7 @@ def plan_development(kb: "KnowledgeBase", prompts: "PromptLibrary", rep: str, mo
     return DevelopmentPlan(header=header, rep=rep, as_of=as_of.isoformat(), evidence=shown, focus=focus, diagnosis=diagnosis,
                            strengths=strengths, mixed=mixed, modules=modules, drills=drills, manager_actions=actions, target=target,
                            target_date=target_date, check_ins=check_ins, skill_or_will=will, summary=summary, how_to_get_evidence=how_to,
-                           sources=pack.refs(), notes=notes + _missing(kb, focus, modules) + stale_notes(pack))
+                           lost_deals=lost, sources=pack.refs(), notes=notes + _missing(kb, focus, modules) + stale_notes(pack))
 
 
 def check_in_calendar(plan: DevelopmentPlan) -> str:

@@ -73,6 +73,7 @@ DEAL_FIELDS: dict[str, tuple[str, ...]] = {
     "product": ("product", "products", "product name"),
     "contacts": ("contacts", "contact", "stakeholders", "associated contacts"),
     "notes": ("notes", "note", "description", "deal description", "comments"),
+    "lost_reason": ("lost reason", "closed lost reason", "loss reason", "reason lost", "lost reason detail", "closed lost reason detail"),
 }
 #: Rep roster (team table) fields and their headers.
 REP_FIELDS: dict[str, tuple[str, ...]] = {
@@ -120,7 +121,7 @@ PRESETS: dict[str, dict[str, str]] = {
         "id": "Record ID", "name": "Deal Name", "account": "Associated Company",
         "rep": "Deal owner", "stage": "Deal Stage", "amount": "Amount", "created": "Create Date",
         "close_date": "Close Date", "last_activity": "Last Activity Date", "next_step": "Next step",
-        "notes": "Deal Description", "currency": "Currency",
+        "notes": "Deal Description", "currency": "Currency", "lost_reason": "Closed lost reason",
     },
 }
 #: Skipped rows listed one by one before the rest are only counted.
