@@ -500,6 +500,7 @@ def checker(artifact: str, context: DraftContext) -> Callable[[Any], None]:
         if problems:
             raise ValueError("; ".join(problems))
 
+    check.sources = set(context.sources)  # type: ignore[attr-defined]  # the generation loop's grammar allows only these citations
     return check
 
 

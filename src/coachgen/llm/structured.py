@@ -2,6 +2,11 @@
 
 Every string the model writes loses HTML tags, links and images before validation, and an answer that
 repeats 50 characters of the system prompt is rejected like any other invalid answer.
+
+A llama.cpp model decodes against a tighter grammar (:func:`grammar_schema`): plain one-line strings within
+their lengths (no braces, angle brackets, ``#``, backticks, quotes or backslashes, so no JSON fragment, tag,
+heading or code can be written), questions ending in "?", and citations from this call's source numbers
+only. A re-ask names the exact problem and decodes with another seed, so it cannot repeat the first answer.
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ from pydantic import BaseModel, ValidationError
 from coachgen.errors import CoachgenError, GenerationError, ModelError
 from coachgen.untrusted import clean_output, system_prompt_leak
 
-__all__ = ["Generation", "generate_structured", "strict_schema"]
+__all__ = ["Generation", "generate_structured", "grammar_schema", "strict_schema"]
+
+#: One character of a plain one-line string, as the grammar allows it.
+PLAIN_CHAR = '[^{}<>#`"\\\\\\n]'
+#: Property names whose strings are questions, which the grammar makes end in "?".
+QUESTION_FIELDS = frozenset({"question", "questions"})
+MIN_QUESTION = 10
+RETRY_SEED_STEP = 1009
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -51,12 +63,42 @@ def strict_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
-def _response_format(model: Any, schema_model: type[BaseModel]) -> dict[str, Any] | None:
+def grammar_schema(schema_model: type[BaseModel], sources: set[int] | None = None) -> dict[str, Any]:
+    """:func:`strict_schema` tightened for llama.cpp's grammar (see the module docstring); ``sources`` are this call's valid citations."""
+    schema = strict_schema(schema_model)
+
+    def tighten(node: Any, name: str = "") -> None:
+        if isinstance(node, list):
+            for value in node:
+                tighten(value, name)
+            return
+        if not isinstance(node, dict):
+            return
+        if node.get("type") == "string" and not {"enum", "const", "pattern", "format"} & set(node):
+            ending = "\\?" if name in QUESTION_FIELDS else ""
+            low, high = max(int(node.get("minLength", 1)), MIN_QUESTION if ending else 1), node.get("maxLength")
+            node["pattern"] = f"^{PLAIN_CHAR}{{{low - bool(ending)},{'' if high is None else int(high) - bool(ending)}}}{ending}$"
+        if name == "sources" and node.get("type") == "array" and sources:
+            node["items"] = {"type": "integer", "enum": sorted(sources)}
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                for prop, sub in value.items():
+                    tighten(sub, prop)
+            elif key == "items":
+                tighten(value, name)
+            elif key not in ("properties",):
+                tighten(value, "")
+
+    tighten(schema)
+    return schema
+
+
+def _response_format(model: Any, schema_model: type[BaseModel], sources: set[int] | None = None) -> dict[str, Any] | None:
     kind = getattr(model, "_llm_type", "")
     if kind == "llama-cpp":
-        return {"type": "json_object", "schema": strict_schema(schema_model)}
+        return {"type": "json_object", "schema": grammar_schema(schema_model, sources)}
     if kind.startswith("openai") and getattr(model, "endpoint_style", "openai") == "llama-cpp":
-        return {"type": "json_object", "schema": strict_schema(schema_model)}  # llama-cpp-python's server refuses json_schema
+        return {"type": "json_object", "schema": grammar_schema(schema_model, sources)}  # llama-cpp-python's server refuses json_schema
     if kind.startswith("openai"):
         return {"type": "json_schema", "json_schema": {"name": schema_model.__name__, "strict": True, "schema": strict_schema(schema_model)}}
     return None
@@ -93,19 +135,27 @@ def _cut_off_answer(exc: Exception) -> Any:
         "total_tokens": usage.total_tokens if usage else 0})
 
 
-def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None) -> Generation[T]:
-    """Ask for ``schema_model``; ``check(value)`` may raise ``ValueError`` for content rules (citations, names)."""
+def _retry_seed(model: Any, attempt: int) -> dict[str, int]:
+    """Another sampling seed for a re-ask (a fixed seed would repeat the first answer); none for the first attempt."""
+    seed = getattr(model, "seed", None)
+    return {"seed": (seed if isinstance(seed, int) else 0) + RETRY_SEED_STEP} if attempt > 1 and hasattr(model, "seed") else {}
+
+
+def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None,
+                        sources: set[int] | None = None) -> Generation[T]:
+    """Ask for ``schema_model``; ``check(value)`` may raise ``ValueError`` for content rules (citations, names);
+    ``sources`` are the citation numbers valid for this call (a llama.cpp grammar allows no other)."""
     from langchain_core.messages import AIMessage, HumanMessage
 
-    response_format = _response_format(model, schema_model)
-    options = {"response_format": response_format} if response_format else {}
+    response_format = _response_format(model, schema_model, sources)
+    options: dict[str, Any] = {"response_format": response_format} if response_format else {}
     conversation = list(messages)
     system_prompts = [str(m.content) for m in messages if getattr(m, "type", "") == "system"]
     tokens_in = tokens_out = 0
     raw = ""
     for attempt in (1, 2):
         try:
-            reply = model.invoke(conversation, **options)
+            reply = model.invoke(conversation, **options, **_retry_seed(model, attempt))
         except CoachgenError:
             raise
         except Exception as exc:  # noqa: BLE001 - the SDKs raise many types; the user gets one line, not a traceback
@@ -129,6 +179,7 @@ def generate_structured(model: Any, messages: list[Any], schema_model: type[T], 
             problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if isinstance(exc, ValidationError):
                 problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-            conversation += [AIMessage(content=raw), HumanMessage(content=f"That answer was not valid: {problem}. Reply again with only JSON that fits the schema.")]
+            conversation += [AIMessage(content=raw), HumanMessage(content=f"That answer was not usable: {problem}. Write it again without that "
+                                                                          "problem, as JSON that fits the schema.")]
     raise GenerationError(f"the model's answer did not fit the {schema_model.__name__} schema after a retry: {problem}",
                           raw=raw, input_tokens=tokens_in, output_tokens=tokens_out)
