@@ -106,6 +106,7 @@ def debrief_outline(debrief: Any) -> Outline:
                          f"Call notes: {debrief.call_notes or 'none given'}"]),
         Section("Debrief questions", [f"{q.topic}: {q.question}{_cite(q.sources)}{_drafted(debrief.header, f'questions[{i}]')}"
                                       for i, q in enumerate(debrief.questions)], numbered=True),
+        *_outcome_sections(debrief),
         Section("MEDDPICC since the plan", [f"{c.element}: {c.before} -> {c.now}" + (f" (\"{c.evidence}\")" if c.evidence else "")
                                             for c in debrief.meddpicc_changes]),
         Section("Skill behind the stumbles", [f"\"{s.stumble}\" ({s.objection}): practise with {s.module.text}{_cite(s.module.sources)}"
@@ -113,6 +114,31 @@ def debrief_outline(debrief: Any) -> Outline:
         Section("Check-in", [f"Agree one change and check in on {debrief.check_in}."]),
     ]
     return Outline(f"Debrief: {deal.account or deal.name or 'deal'} ({deal.id})", _meta(debrief.header), sections + _closing(debrief))
+
+
+def _attendee(person: Any) -> str:
+    new = f" NEW: not among the deal's contacts, add them if right (\"{person.evidence}\")" if person.new else ""
+    return f"{person.name} ({person.role}){new}"
+
+
+def _step(step: Any) -> str:
+    when = f"by {step.when}" + (f" ({step.due})" if step.due else "") if step.dated else "no date agreed: agree one"
+    return f"{step.step} [owner: {step.owner}; {when}]"
+
+
+def _concession(given: Any) -> str:
+    return f"Traded: \"{given.sentence}\" (in return: \"{given.got}\")" if given.traded else f"Given for nothing back: \"{given.sentence}\""
+
+
+def _outcome_sections(debrief: Any) -> list[Section]:
+    """Who was on the call, the next steps agreed and the concessions made, from the new call notes."""
+    if not debrief.call_notes:
+        return []
+    return [
+        Section("Who was on the call", [_attendee(p) for p in debrief.attendees] or ["The notes name nobody: who was on the call?"]),
+        Section("Next steps agreed", [_step(s) for s in debrief.next_steps] or ["The notes record no next step: what did the buyer agree to, by when?"]),
+        Section("Concessions", [_concession(c) for c in debrief.concessions] or ["None recorded in the notes."]),
+    ]
 
 
 def _pct(value: float | None) -> str:
@@ -272,6 +298,7 @@ def rep_debrief_outline(debrief: Any) -> Outline:
                                                       for i, q in enumerate(debrief.questions)], numbered=True),
         Section("What to practise", [f"You wrote \"{s.stumble}\": practise {s.objection} with {s.module.text}{_cite(s.module.sources)}"
                                      for s in debrief.skills] or ["Nothing from this call; pick the drill you find hardest."]),
+        *([Section("What you agreed next", [_step(s) for s in debrief.next_steps])] if debrief.next_steps else []),
         Section("What the call changed in the deal's qualification", [f"{c.element}: {c.before} -> {c.now}" for c in debrief.meddpicc_changes
                                                                       if c.before != c.now] or ["Nothing changed since the plan."]),
         Section("Our check-in", [f"We check in on {debrief.check_in} on the one change you choose."]),

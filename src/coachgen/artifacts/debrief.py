@@ -4,7 +4,10 @@ The structure is a coach's: how the call ended and what the buyer committed to; 
 against the stored plan's objective; what went well and what to improve; MEDDPICC changes since
 the plan; the skill behind any stumble (a training module, cited); one agreed change and a check-in
 date. Call notes are read by meaning first (:mod:`coachgen.note_reading`): only a buyer's concern is
-discussed as an objection, and only the rep's own admission is a stumble. Facts and sources come from code; the model adds up to three follow-up questions, checked.
+discussed as an objection, and only the rep's own admission is a stumble. What the new notes say happened
+(:mod:`coachgen.artifacts.call_outcome`) is kept with the debrief: who was on the call, the dated next steps,
+and each concession, tested against the team's rule (trade, never give). Facts and sources come from code; the
+model adds up to three follow-up questions, checked.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ from coachgen.artifacts.common import (
     stale_notes,
     utc_now,
     write_prose,
+)
+from coachgen.artifacts.call_outcome import (
+    Attendee, CallOutcome, Concession, NextStep, concession_question, concession_rule, missing_rule_note, read_outcome,
 )
 from coachgen.artifacts.grounding import (
     DealFacts,
@@ -91,6 +97,9 @@ class Debrief(BaseModel):
     check_in: str = Field(description="Date to check on the agreed change.")
     sources: list[SourceRef]
     notes: list[str]
+    attendees: list[Attendee] = Field(default_factory=list, description="Who the new call notes place on the call; new names are candidates.")
+    next_steps: list[NextStep] = Field(default_factory=list, description="Steps the new call notes agree, with their dates; undated ones flagged.")
+    concessions: list[Concession] = Field(default_factory=list, description="What the rep gave on the call, and whether something came back.")
 
 
 @dataclass
@@ -103,6 +112,7 @@ class PreparedDebrief(Prepared):
     skills: list[SkillPointer]
     check_in: str
     deciding: DecidingIssue
+    outcome: CallOutcome
 
 
 def _changes(plan: dict[str, Any] | None, readings: list[Any]) -> list[MeddpiccChange]:
@@ -119,6 +129,13 @@ def _about(kb: "KnowledgeBase", admission: str, raised: list[Any]) -> Any:
 
     vectors = np.asarray(kb.embedder.embed_batch([admission] + [o.raised for o in raised]), dtype=np.float32)
     return raised[int((vectors[1:] @ vectors[0]).argmax())]
+
+
+def _concession_questions(kb: "KnowledgeBase", outcome: CallOutcome, pack: SourcePack) -> list[DebriefQuestion]:
+    """One question per concession: what came back, against the team's rule (cited) when it was given for nothing."""
+    rule = concession_rule(kb, pack) if any(not c.traded for c in outcome.concessions) else None
+    return [DebriefQuestion(topic="Concession traded" if c.traded else "Concession", question=concession_question(c, rule),
+                            sources=[] if c.traded or rule is None else rule.sources) for c in outcome.concessions]
 
 
 def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str, call_notes: str | None = None,
@@ -164,14 +181,17 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
                                        module=CitedText(text=module.text, sources=cite(kb, module, pack))))
     for objection in raised:
         questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The team's answer: {objection.response.text}", sources=objection.response.sources))
+    outcome = read_outcome(kb, deal, call_notes, today or date.today())
+    questions += _concession_questions(kb, outcome, pack)
     check_in = kb.settings.on_working_day((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
     questions.append(DebriefQuestion(topic="One change", question=f"What is the one thing you will do differently on the next call? We check in on {check_in}."))
     variables = {"deal": deal.model_dump(), "objective": objective, "call_notes": call_notes or "", "sources": pack.for_prompt()}
     messages = prompts.messages("debrief", variables)
     record_text = " ".join(str(value) for value in kb.records.deal(deal_id).values() if value)
     known_text = " ".join([record_text, notes, pack.text()])
-    return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in, deciding,
-                           pack=pack, known_text=known_text, trusted=record_facts(kb.records.deal(deal_id)), messages=messages,
+    missing = [missing_rule_note()] if any(not c.traded for c in outcome.concessions) and concession_rule(kb, pack) is None else []
+    return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in, deciding, outcome,
+                           pack=pack, missing=missing, known_text=known_text, trusted=record_facts(kb.records.deal(deal_id)), messages=messages,
                            prompt_hash=prompts.fingerprint("debrief"),
                            check=draft_checker(kb, "debrief", known=known_text, trusted=record_facts(kb.records.deal(deal_id)), sources=pack.numbers()))
 
@@ -191,4 +211,5 @@ def build_debrief(prepared: PreparedDebrief, model: Any, model_name: str) -> Deb
     return Debrief(header=header, deal=prepared.deal, plan_objective=prepared.plan_objective, call_notes=prepared.call_notes,
                    deciding_issue=prepared.deciding,
                    questions=questions, meddpicc_changes=prepared.changes, skills=prepared.skills, check_in=prepared.check_in,
-                   sources=prepared.pack.refs(), notes=notes + stale_notes(prepared.pack))
+                   sources=prepared.pack.refs(), notes=notes + prepared.missing + stale_notes(prepared.pack),
+                   attendees=prepared.outcome.attendees, next_steps=prepared.outcome.next_steps, concessions=prepared.outcome.concessions)
