@@ -64,6 +64,30 @@ def _deciding_section(issue: Any) -> Section:
     return Section("The deciding issue", items)
 
 
+def _due(plan: Any) -> list[str]:
+    """The day the advance is due and why, when the plan carries one."""
+    if not plan.advance_by:
+        return []
+    from datetime import date
+
+    due = date.fromisoformat(plan.advance_by)
+    call = f"Call on {date.fromisoformat(plan.call_date):%A} {plan.call_date}; the" if plan.call_date else "The"
+    return [f"{call} buyer's commitment is due by {due:%A} {due.isoformat()}" + (f": {plan.advance_basis}" if plan.advance_basis else "") + "."]
+
+
+def _questions_section(plan: Any) -> Section:
+    """Discovery questions; past discovery, the questions that close the qualification still open."""
+    past = plan.stage_scope is not None and plan.stage_scope.past_discovery
+    if not past:
+        empty = "None found in the knowledge base (see the notes for how to add them)."
+    elif any(m.status != "known" for m in plan.meddpicc):
+        empty = "The knowledge base has no question for the qualification still open (see the notes for how to add them)."
+    else:
+        empty = "Every qualification element is known: nothing left to ask about qualification."
+    return Section("Questions for what is still open" if past else "Discovery questions",
+                   [q.text + _cite(q.sources) for q in plan.discovery_questions] or [empty], numbered=bool(plan.discovery_questions))
+
+
 def plan_outline(plan: Any) -> Outline:
     """The outline of a :class:`~coachgen.artifacts.call_plan.CallPlan`."""
     deal, head = plan.deal, plan.header
@@ -71,9 +95,9 @@ def plan_outline(plan: Any) -> Outline:
         _deciding_section(plan.deciding_issue),
         Section("Deal", [f"Stage: {deal.stage} ({deal.status})", f"Amount: {_money(deal.amount, getattr(deal, 'currency', None))}", f"Close date: {deal.close_date or 'unknown'}",
                          f"Rep: {deal.rep or 'unknown'}", f"Next step on record: {deal.next_step or 'none'}",
-                         f"Last activity: {deal.last_activity or 'unknown'}"]),
-        Section("Objective (the advance)" + _drafted(head, "objective"), [plan.objective.text + _cite(plan.objective.sources),
-                                            f"Best outcome: {plan.best_outcome}", f"Minimum acceptable: {plan.minimum_outcome}"]),
+                         f"Last activity: {deal.last_activity or 'unknown'}"] + ([f"Process: {plan.stage_scope.note}"] if plan.stage_scope else [])),
+        Section("Objective (the advance)" + _drafted(head, "objective"), [plan.objective.text + _cite(plan.objective.sources)] + _due(plan)
+                + [f"Best outcome: {plan.best_outcome}", f"Minimum acceptable: {plan.minimum_outcome}"]),
         Section("Agenda and upfront contract" + _drafted(head, "agenda"), list(plan.agenda), numbered=True),
         Section("Attendees", [f"{a.name} ({a.role}): {a.stance}; cares about {a.cares_about}" for a in plan.attendees] or ["No attendees known: ask who will join."]),
         Section("MEDDPICC", [
@@ -81,8 +105,7 @@ def plan_outline(plan: Any) -> Outline:
             + (f". Ask: {m.question.text}{_cite(m.question.sources)}" if m.question else "")
             for m in plan.meddpicc
         ]),
-        Section("Discovery questions", [q.text + _cite(q.sources) for q in plan.discovery_questions]
-                or ["None found in the knowledge base (see the notes for how to add them)."], numbered=bool(plan.discovery_questions)),
+        _questions_section(plan),
         Section("Objections raised in the notes", [
             f"They said: \"{o.raised}\". Library: {o.objection} Response: {o.response.text}{_cite(o.response.sources)}" for o in plan.objections
         ] or ["None found in the notes."]),

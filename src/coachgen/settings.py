@@ -82,6 +82,8 @@ class Settings(BaseModel):
     link_allowlist: str = Field("", description="Domains whose links and images may appear in artifacts, comma-separated (default: none).")
     working_days: str = Field("Mon,Tue,Wed,Thu,Fri", description="The team's working week, comma-separated day names or ranges "
                               "('Sun-Thu'); check-ins and debrief dates fall on these days.")
+    advance_days: int = Field(7, ge=1, le=60, description="Days after a call by which the buyer's commitment (the plan's advance) is due "
+                              "when the deal's next step names no later date; moved to a working day.")
 
     def allowed_domains(self) -> tuple[str, ...]:
         """``link_allowlist`` as lower-case domains."""

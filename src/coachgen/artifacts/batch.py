@@ -14,6 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -52,8 +53,10 @@ def plan_many(
     model: Any = None,
     concurrency: int | None = None,
     on_done: Callable[[BatchItem], None] | None = None,
+    call_date: date | None = None,
 ) -> list[BatchItem]:
-    """Write one plan per deal into ``out_dir`` (``<deal>.<fmt>``), ``concurrency`` at a time."""
+    """Write one plan per deal into ``out_dir`` (``<deal>.<fmt>``), ``concurrency`` at a time, for calls on ``call_date``."""
+    from coachgen.artifacts.advance import call_day
     from coachgen.artifacts.call_plan import build_call_plan, prepare_call
     from coachgen.fileio import atomic_writer
     from coachgen.llm.guard import chat_model
@@ -61,6 +64,7 @@ def plan_many(
     from coachgen.prompts import PromptLibrary
     from coachgen.render import plan_outline, render
 
+    call_date = call_day(kb.settings, call_date)  # a past day fails here, once, not once per deal
     model = model if model is not None else chat_model(kb, artifact="prep")
     label = model_label(model)
     workers = concurrency or kb.settings.llm_concurrency
@@ -76,7 +80,7 @@ def plan_many(
         if not hasattr(local, "kb"):
             with lock:
                 local.kb, local.prompts = preparers.pop(), PromptLibrary(kb.settings)
-        return prepare_call(local.kb, local.prompts, deal_id, call_type)
+        return prepare_call(local.kb, local.prompts, deal_id, call_type, call_date=call_date)
 
     def generate(deal_id: str, prepared: Any) -> BatchItem:
         plan = build_call_plan(prepared, model, label)

@@ -2,15 +2,18 @@
 
 Deal facts come from the records; MEDDPICC status from what the notes establish; gap questions,
 discovery questions, objection responses and content worth sending are lines of the team's own
-documents, found by retrieval and cited. The model writes the objective, outcomes, agenda,
+documents, found by retrieval and cited, without what belongs to stages the deal has passed
+(:mod:`coachgen.artifacts.stage_scope`). The model writes the objective, outcomes, agenda,
 scenarios and value story; its citations and names are checked, and when it fails the plan is
-still produced from the grounded parts, with a note.
+still produced from the grounded parts, with a note. The day the advance is due is decided by code
+(:mod:`coachgen.artifacts.advance`), never written by the model.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -26,6 +29,7 @@ from coachgen.artifacts.common import (
     utc_now,
     write_prose,
 )
+from coachgen.artifacts.advance import Advance, advance_for, call_day
 from coachgen.artifacts.drafts import draft_checker
 from coachgen.artifacts.deciding_issue import DecidingIssue, conflicts_with, find_deciding_issue
 from coachgen.artifacts.grounding import (
@@ -43,6 +47,7 @@ from coachgen.artifacts.grounding import (
 from coachgen.knowledge.defaults import load
 from coachgen.knowledge.profile import missing_note
 from coachgen.artifacts.meddpicc import assess_readings
+from coachgen.artifacts.stage_scope import StageScope, stage_scope
 from coachgen.errors import InputError
 from coachgen.retrieval import Filters, search
 
@@ -112,6 +117,10 @@ class CallPlan(BaseModel):
     content_to_send: list[CitedText]
     sources: list[SourceRef]
     notes: list[str] = Field(description="What the reader should know: fallbacks, dropped items, stale sources.")
+    stage_scope: StageScope | None = Field(None, description="The deal's place in the team's process and what the plan leaves out for it.")
+    call_date: str | None = Field(None, description="The day of the call (ISO date).")
+    advance_by: str | None = Field(None, description="The day the buyer's commitment is due (ISO date, a working day), decided by code.")
+    advance_basis: str | None = Field(None, description="Where advance_by came from: the deal's next step, or the call date and COACHGEN_ADVANCE_DAYS.")
 
 
 @dataclass
@@ -129,6 +138,8 @@ class PreparedCall(Prepared):
     value_story: ValueStory
     fallback: PlanDraft
     deciding: DecidingIssue
+    scope: StageScope
+    advance: Advance
 
 
 def _cares(role: str) -> str:
@@ -150,22 +161,34 @@ def _stance(name: str, notes: str) -> str:
     return "neutral"
 
 
-def _discovery_questions(kb: "KnowledgeBase", roles: list[str], stage: str, pack: SourcePack) -> list[CitedText]:
-    """Up to five of the team's questions: for the people in the room first, then for the stage, then any."""
+def _current(records: list[Any], scope: StageScope) -> list[Any]:
+    """The records not tied only to stages the deal has passed."""
+    return [r for r in records if not scope.is_passed(r.stages)]
+
+
+def _discovery_questions(kb: "KnowledgeBase", roles: list[str], stage: str, pack: SourcePack, scope: StageScope,
+                         meddpicc: list[MeddpiccItem]) -> list[CitedText]:
+    """Up to five of the team's questions, none tied only to passed stages: for the people in the room first, then for
+    the stage, then any; past discovery, those tagged for this stage or later, then the gap questions of what is open."""
     store = kb.knowledge
-    ranked = [q for role in roles for q in store.questions(persona=role)]
-    ranked += [q for q in store.questions() if stage.lower() in (s.lower() for s in q.stages) or stage.lower() in q.topic.lower()]
-    ranked += [q for q in store.questions() if q.element is None]
+    if scope.past_discovery:
+        ranked = [q for q in _current(store.questions(), scope) if q.stages]
+        gaps = [m.question for status in ("risk", "unknown") for m in meddpicc if m.status == status and m.question is not None]
+    else:
+        ranked = [q for role in roles for q in store.questions(persona=role)]
+        ranked += [q for q in store.questions() if stage.lower() in (s.lower() for s in q.stages) or stage.lower() in q.topic.lower()]
+        ranked += [q for q in store.questions() if q.element is None]
+        ranked, gaps = _current(ranked, scope), []
     questions: list[CitedText] = []
-    for record in ranked:
-        if len(questions) < 5 and all(record.text != q.text for q in questions):
-            questions.append(CitedText(text=record.text, sources=cite(kb, record, pack)))
+    for item in [*ranked, *gaps]:
+        if len(questions) < 5 and all(item.text != q.text for q in questions):
+            questions.append(item if isinstance(item, CitedText) else CitedText(text=item.text, sources=cite(kb, item, pack)))
     return questions
 
 
-def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: SourcePack, deciding: DecidingIssue) -> PlanDraft:
-    """Objective, outcomes and agenda from the stage's exit criteria in the team's sales process."""
-    stage = kb.knowledge.stage(deal.stage)
+def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: SourcePack, deciding: DecidingIssue, advance: Advance) -> PlanDraft:
+    """Objective, outcomes and agenda from the stage's exit criteria in the team's sales process; the advance's day from code."""
+    stage = kb.knowledge.stage(deal.stage) if deal.stage else None
     exit_line = first_sentence(stage.exit_criteria[0]).strip().rstrip(".") if stage is not None and stage.exit_criteria else None
     cited = (cite(kb, stage, pack) if stage is not None else []) or list(sorted(pack.numbers()))[:1]
     objective = f"The buyer commits to this exit criterion: {exit_line}." if exit_line else "The buyer commits to a dated next step they own."
@@ -179,19 +202,21 @@ def _fallback(kb: "KnowledgeBase", deal: DealFacts, pain: str | None, pack: Sour
             (f"Recap what we heard: {pain}"[:160] if pain else "Recap the problem and its cost in the buyer's words."),
             "Close the biggest MEDDPICC gap with its question.",
             "Handle the other open objections." if deciding.kind in ("concern", "risk") else "Handle the open objections.",
-            "Ask for the advance and agree the next step with a date.",
+            f"Ask for the advance, due by {advance.due:%A} {advance.due.isoformat()}, and agree who does what by then.",
         ],
         sources=cited or [1],
     )
 
 
-def _scenarios(kb: "KnowledgeBase", objections: list[ObjectionPlan], stage: str, pack: SourcePack) -> list[Scenario]:
-    """If they say the objection the notes raised, do what the team's response says; else the objections of this stage."""
+def _scenarios(kb: "KnowledgeBase", objections: list[ObjectionPlan], stage: str, pack: SourcePack, scope: StageScope) -> list[Scenario]:
+    """If they say the objection the notes raised, do what the team's response says; else the objections of this stage
+    (else any not tied only to passed stages)."""
     scenarios = [Scenario(if_they_say=o.objection, then_do=first_sentence(o.response.text)[:320], sources=o.response.sources)
                  for o in objections[:3]]
     if scenarios:
         return scenarios
-    staged = [o for o in kb.knowledge.objections() if stage.lower() in (s.lower() for s in o.stages)] or kb.knowledge.objections()
+    pool = _current(kb.knowledge.objections(), scope)
+    staged = [o for o in pool if stage.lower() in (s.lower() for s in o.stages)] or pool
     return [Scenario(if_they_say=o.text[:240], then_do=first_sentence(plain(o.response))[:320], sources=cite(kb, o, pack))
             for o in staged[:2] if o.response]
 
@@ -212,7 +237,7 @@ def _value_story(kb: "KnowledgeBase", pain: str | None, pack: SourcePack) -> Val
 
 
 def _missing(kb: "KnowledgeBase", stage: str, stage_record: Any, meddpicc: list[MeddpiccItem], questions: list[CitedText],
-             content: list[CitedText], value_story: ValueStory) -> list[str]:
+             content: list[CitedText], value_story: ValueStory, scope: StageScope) -> list[str]:
     """A note for each part of the plan the knowledge base had nothing for."""
     store = kb.knowledge
     notes = []
@@ -222,7 +247,7 @@ def _missing(kb: "KnowledgeBase", stage: str, stage_record: Any, meddpicc: list[
         notes.append(f"The stage '{stage}' is not among the sales process stages of the knowledge base, so the objective is not tied to its exit criteria.")
     if any(item.status != "known" and item.question is None for item in meddpicc):
         notes.append(missing_note("gap_question", "the open qualification elements have no question to close them"))
-    if not questions:
+    if not questions and not scope.past_discovery:
         notes.append(missing_note("discovery_question", "the plan lists no discovery questions"))
     if not store.objections():
         notes.append(missing_note("objection", "objections in the notes are not matched to a response"))
@@ -239,11 +264,13 @@ def prepare_call(
     deal_id: str,
     call_type: str | None = None,
     attendees: list[tuple[str, str]] | None = None,
+    call_date: date | None = None,
 ) -> PreparedCall:
-    """Gather the grounded parts and the prompt for a call on ``deal_id``; calls no model."""
+    """Gather the grounded parts and the prompt for a call on ``deal_id`` on ``call_date`` (default: the next working day); calls no model."""
     record = kb.records.deal(deal_id)
     if call_type is not None and call_type not in CALL_TYPES:
         raise InputError(f"--call-type '{call_type}' is not one of {', '.join(CALL_TYPES)}")
+    day = call_day(kb.settings, call_date)
     stage = record["stage"] or ""
     stage_record = kb.knowledge.stage(stage) if stage else None
     if call_type is None:  # the stage record's call type, else the settings', else the generic stage vocabulary's
@@ -252,6 +279,7 @@ def prepare_call(
         call_type = call_type_for(stage, kb.settings, [stage_record] if stage_record is not None else []).value
         call_type = call_type if call_type in CALL_TYPES else "check-in"
     deal = deal_facts(record)
+    scope = stage_scope(kb, stage, call_type)
     notes = kb.records.notes(deal_id)
     pack = SourcePack()
     for hit in search(kb, f"{deal.account or deal.name or deal.id} notes", k=20, per_doc=10, filters=Filters(deal=(deal.id,))):
@@ -269,21 +297,23 @@ def prepare_call(
     for competitor in competitors:
         cite(kb, competitor, pack)
     roles = [p.role for p in people if p.role != "unknown"]
-    questions = _discovery_questions(kb, roles, stage, pack)
+    questions = _discovery_questions(kb, roles, stage, pack, scope, meddpicc)
     content = [CitedText(text=f"{item.text}: {item.when}" if item.when else item.text, sources=cite(kb, item, pack))
-               for item in kb.knowledge.content()[:6]]
+               for item in _current(kb.knowledge.content(), scope)[:6]]
     pain = next((s.evidence for s in statuses if s.element == "Identify pain" and s.evidence), None)
-    scenarios = _scenarios(kb, objections, stage, pack)
+    scenarios = _scenarios(kb, objections, stage, pack, scope)
     value_story = _value_story(kb, pain, pack)
     deciding = find_deciding_issue(kb, notes, people, statuses, pack)
     advice = [(o.objection, o.response.text) for o in objections] + [(s.if_they_say, s.then_do) for s in scenarios]
     deciding.conflicts = list(dict.fromkeys(conflicts_with(deciding, advice, [p.name for p in people])))
-    fallback = _fallback(kb, deal, pain, pack, deciding)
+    advance = advance_for(kb.settings, deal, day)
+    fallback = _fallback(kb, deal, pain, pack, deciding, advance)
     known_text = " ".join([str(record.get(key) or "") for key in record] + [pack.text()])
     variables = {"deal": deal.model_dump(), "call_type": call_type, "attendees": [a.model_dump() for a in crew], "sources": pack.for_prompt()}
     messages = prompts.messages("prep", variables)
-    missing = _missing(kb, stage, stage_record, meddpicc, questions, content, value_story)
+    missing = _missing(kb, stage, stage_record, meddpicc, questions, content, value_story, scope)
     return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback, deciding,
+                        scope, advance,
                         missing=missing, pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"),
                         check=draft_checker(kb, "prep", known=known_text, trusted=record_facts(record), sources=pack.numbers()))
 
@@ -305,7 +335,8 @@ def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> Call
         minimum_outcome=draft.minimum_outcome, agenda=draft.agenda, attendees=prepared.attendees,
         meddpicc=prepared.meddpicc, discovery_questions=prepared.discovery_questions, objections=prepared.objections,
         scenarios=prepared.scenarios, value_story=prepared.value_story, content_to_send=prepared.content_to_send,
-        sources=prepared.pack.refs(), notes=notes,
+        sources=prepared.pack.refs(), notes=notes, stage_scope=prepared.scope, call_date=prepared.advance.call_date.isoformat(),
+        advance_by=prepared.advance.due.isoformat(), advance_basis=prepared.advance.basis,
     )
 
 
@@ -316,13 +347,14 @@ def plan_call(
     attendees: list[tuple[str, str]] | None = None,
     model: Any = None,
     prompts: "PromptLibrary | None" = None,
+    call_date: date | None = None,
 ) -> CallPlan:
     """Generate a pre-call plan for ``deal_id`` and store it with the deal (the debrief compares against it)."""
     from coachgen.llm.guard import chat_model
     from coachgen.llm.models import model_label
     from coachgen.prompts import PromptLibrary
 
-    prepared = prepare_call(kb, prompts or PromptLibrary(kb.settings), deal_id, call_type, attendees)
+    prepared = prepare_call(kb, prompts or PromptLibrary(kb.settings), deal_id, call_type, attendees, call_date)
     model = model if model is not None else chat_model(kb, artifact="prep")
     plan = build_call_plan(prepared, model, model_label(model))
     kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())

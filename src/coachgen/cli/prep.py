@@ -7,7 +7,7 @@ from typing import Any, Callable, List, Optional
 
 import typer
 
-from coachgen.cli.common import NO_LLM, chat, check_format, fail, open_kb, out
+from coachgen.cli.common import NO_LLM, chat, check_format, fail, open_kb, out, parse_day
 from coachgen.cli.output import check_target, emit, offer_coaching_log, print_messages
 
 FORMAT_HELP = "md, json or html."
@@ -32,6 +32,7 @@ def prep(
     concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1, max=64, help="Batch: plans at once (default COACHGEN_LLM_CONCURRENCY)."),
     call_type: Optional[str] = typer.Option(None, "--call-type", help="discovery, demo, evaluation, proposal, negotiation or check-in (default: from the stage)."),
     attendee: List[str] = typer.Option([], "--attendee", help="NAME:ROLE of someone joining (repeatable; default: the deal's contacts)."),
+    call_date: Optional[str] = typer.Option(None, "--call-date", help="Day of the call, YYYY-MM-DD (default: the next working day); the day the advance is due counts from it."),
     fmt: str = typer.Option("md", "--format", help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout; a folder in batch mode (default: plans)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the exact messages and retrieved context; call no model."),
@@ -46,15 +47,16 @@ def prep(
     from coachgen.render import plan_outline, render
 
     check_format(fmt)
+    day = parse_day(call_date, "--call-date")
     if sum(x is not None for x in (deal_id, rep, deals_file)) != 1:
         fail("give one of DEAL_ID, --rep NAME or --deals FILE")
     if deal_id is not None:
         check_target(output)
     kb = open_kb(ctx)
     if deal_id is None:
-        _batch(kb, rep, open_only, deals_file, call_type, fmt, output or Path("plans"), concurrency, lambda: chat(ctx, kb, "prep", no_llm))
+        _batch(kb, rep, open_only, deals_file, call_type, fmt, output or Path("plans"), concurrency, lambda: chat(ctx, kb, "prep", no_llm), day)
         return
-    prepared = prepare_call(kb, PromptLibrary(kb.settings, prompts_dir), deal_id, call_type, _attendees(attendee))
+    prepared = prepare_call(kb, PromptLibrary(kb.settings, prompts_dir), deal_id, call_type, _attendees(attendee), day)
     if dry_run:
         print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
         return
@@ -66,7 +68,7 @@ def prep(
 
 
 def _batch(kb, rep: Optional[str], open_only: bool, deals_file: Optional[Path], call_type: Optional[str], fmt: str,
-           out_dir: Path, concurrency: Optional[int], model: Callable[[], Any]) -> None:
+           out_dir: Path, concurrency: Optional[int], model: Callable[[], Any], day: Any = None) -> None:
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -89,7 +91,7 @@ def _batch(kb, rep: Optional[str], open_only: bool, deals_file: Optional[Path], 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err(), transient=True) as bar:
         task = bar.add_task("planning", total=len(ids))
         items = plan_many(kb, ids, out_dir, fmt, call_type, concurrency=concurrency, model=model(),
-                          on_done=lambda item: bar.advance(task))
+                          on_done=lambda item: bar.advance(task), call_date=day)
     failed = [item for item in items if item.error]
     for item in failed:
         err().print(f"[red]error:[/red] {item.deal_id}: {escape(item.error.splitlines()[0])}")
