@@ -34,6 +34,8 @@ def test_a_lost_deal_gives_its_reason_the_reps_own_miss_as_evidence_and_the_team
     misses = [lesson for lesson in item.lessons if lesson.kind == "own miss"]
     assert misses and all(lesson.skill for lesson in misses), item.lessons
     assert not any(lesson.sentence == item.reason for lesson in item.lessons)  # the reason is not also a lesson
+    given = [lesson for lesson in misses if "25%" in lesson.sentence]
+    assert given and given[0].skill == "negotiation"  # a discount given for nothing is the rep's own miss
     plan = plan_development(copy_kb, PromptLibrary(copy_kb.settings), "Dana Whitfield", silent(), "fake", AS_OF)
     evidence = [e for e in plan.evidence if e.source == "lost deal"]
     assert evidence and all(e.signal == "weak" and "D-1005" in e.detail for e in evidence)

@@ -7,6 +7,8 @@ Each lost deal's notes are read sentence by sentence (:mod:`coachgen.note_readin
 - the rep's own admission ("never met the CFO") and a risk the rep observed ("only contact was ...") are
   lessons, each tied to a skill: the skill its words name (``defaults/skills.yaml``), else the skill behind
   the qualification gap it shows (``element_skills``), else none;
+- a concession given for nothing (:func:`coachgen.artifacts.call_outcome.concessions`) is an own miss of
+  negotiation;
 - a buyer's concern is shown with the team's answer to it, when the library has one.
 
 Only lessons with a skill count as evidence for the development plan (weak, like a debrief stumble); a
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from coachgen.artifacts.call_outcome import concessions
 from coachgen.artifacts.common import CitedText, SourcePack
 from coachgen.artifacts.grounding import matched_objections, read_deal_notes
 from coachgen.knowledge.defaults import load
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["LOST_DEALS", "Lesson", "LostDeal", "lost_deals"]
 
 LOST_DEALS = 5
+CONCESSION_SKILL = "negotiation"  # the generic skill (defaults/skills.yaml) a concession given for nothing points to
 
 
 class Lesson(BaseModel):
@@ -63,8 +67,10 @@ def _read(kb: "KnowledgeBase", deal: dict[str, Any], pack: SourcePack) -> LostDe
     notes = kb.records.notes(deal["id"]) or ""
     readings = read_deal_notes(kb, notes)
     reason = next((r.sentence for r in readings if states_loss(r.sentence)), None)
-    lessons = [Lesson(kind="own miss" if r.label == "admission" else "risk", sentence=r.sentence, skill=_skill(r))
-               for r in readings if r.label in ("admission", "risk") and r.sentence != reason]
+    given = [c.sentence for c in concessions(kb, notes) if not c.traded]
+    lessons = [Lesson(kind="own miss", sentence=sentence, skill=CONCESSION_SKILL) for sentence in given]
+    lessons += [Lesson(kind="own miss" if r.label == "admission" else "risk", sentence=r.sentence, skill=_skill(r))
+                for r in readings if r.label in ("admission", "risk") and r.sentence not in (reason, *given)]
     lessons += [Lesson(kind="buyer concern", sentence=o.raised, skill=None, answer=o.response) for o in matched_objections(kb, notes, pack)]
     return LostDeal(deal=deal["id"], closed=deal.get("close_date") or deal.get("stage_changed"), crm_reason=deal.get("lost_reason") or None,
                     reason=reason, lessons=lessons)
