@@ -127,6 +127,21 @@ def test_latest_outcome_returns_what_the_last_debrief_recorded(sample_copy, embe
         kb.close()
 
 
+def test_the_next_plan_carries_the_last_calls_attendees_next_steps_and_concessions(sample_copy):
+    notes = "Rachel and Tomas both joined. Rachel will send the redlined MSA on 2030-03-05. Threw in a free training day."
+    _cli(sample_copy, "debrief", "D-1001", "--notes", notes, "--no-llm")
+    plan = json.loads(_cli(sample_copy, "prep", "D-1001", "--no-llm", "--format", "json"))
+    call = plan["last_call"]
+    assert {a["name"] for a in call["attendees"]} == {"Rachel Stein", "Tomas Varga"}
+    assert [(s["due"], s["owner"]) for s in call["next_steps"]] == [("2030-03-05", "buyer")]
+    assert [c["traded"] for c in call["concessions"]] == [False]
+    assert plan["advance_by"] == "2030-03-05" and "last call" in plan["advance_basis"]  # the buyer's date, not the CRM's
+    page = _cli(sample_copy, "prep", "D-1001", "--no-llm")
+    assert "From the last call" in page and "Given for nothing back" in page
+    untouched = json.loads(_cli(sample_copy, "prep", "D-1002", "--no-llm", "--format", "json"))
+    assert untouched["last_call"] is None
+
+
 # the second corpus ----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def northwind_home(tmp_path_factory):

@@ -88,8 +88,10 @@ def test_a_manager_prepares_a_call_debriefs_it_and_records_the_answers(web_app, 
     assert sources and "Print" in plan.text
     source_page = sarah.get(sources[0].replace("&amp;", "&"))
     assert source_page.status_code == 200 and 'id="L1"' in source_page.text
-    debrief = sarah.post("/deals/D-1001/debrief", {"notes": "The CFO asked for 20% off. Our champion confirmed the budget."})
+    debrief = sarah.post("/deals/D-1001/debrief", {"notes": "The CFO asked for 20% off. Our champion confirmed the budget. "
+                                                           "Rachel will send the redlined MSA on 2030-03-05."})
     assert str(debrief.url).endswith("/deals/D-1001/debrief") and 'name="answer_1"' in debrief.text
+    assert "Next steps agreed" in debrief.text and "2030-03-05" in debrief.text
     question = re.search(r'<label for="answer_1">(.*?)</label>', debrief.text, re.S).group(1)
     recorded = sarah.post("/deals/D-1001/answers", {"answer_1": "She signs; procurement runs the paper."})
     assert str(recorded.url).endswith("?recorded=1") and "The answers are recorded" in recorded.text

@@ -100,6 +100,7 @@ def plan_outline(plan: Any) -> Outline:
                 + [f"Best outcome: {plan.best_outcome}", f"Minimum acceptable: {plan.minimum_outcome}"]),
         Section("Agenda and upfront contract" + _drafted(head, "agenda"), list(plan.agenda), numbered=True),
         Section("Attendees", [f"{a.name} ({a.role}): {a.stance}; cares about {a.cares_about}" for a in plan.attendees] or ["No attendees known: ask who will join."]),
+        *_last_call_section(plan),
         Section("MEDDPICC", [
             f"{m.element}: {m.status}" + (f" (\"{m.evidence}\")" if m.evidence else "")
             + (f". Ask: {m.question.text}{_cite(m.question.sources)}" if m.question else "")
@@ -162,6 +163,18 @@ def _outcome_sections(debrief: Any) -> list[Section]:
         Section("Next steps agreed", [_step(s) for s in debrief.next_steps] or ["The notes record no next step: what did the buyer agree to, by when?"]),
         Section("Concessions", [_concession(c) for c in debrief.concessions] or ["None recorded in the notes."]),
     ]
+
+
+def _last_call_section(plan: Any) -> list[Section]:
+    """What the deal's last recorded call settled (its debrief's reading): who came, what was agreed by when, what was given."""
+    call = plan.last_call
+    if call is None:
+        return []
+    day = (call.recorded_at or "")[:10]
+    lines = ([f"On the call: {_attendee(p)}" for p in call.attendees] + [f"Agreed: {_step(s)}" for s in call.next_steps]
+             + [_concession(c) for c in call.concessions])
+    return [Section(f"From the last call ({day})" if day else "From the last call",
+                    lines or ["Its notes name no attendee, next step or concession."])]
 
 
 def _pct(value: float | None) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 
 from coachgen.errors import InputError
 
@@ -78,8 +78,17 @@ def _written(deal: "DealFacts", fallback: date) -> date:
         return fallback
 
 
-def advance_for(settings: "Settings", deal: "DealFacts", call_date: date) -> Advance:
-    """The day the advance is due for a call on ``call_date`` on ``deal``, and why that day."""
+def advance_for(settings: "Settings", deal: "DealFacts", call_date: date, agreed: list[Any] = ()) -> Advance:
+    """The day the advance is due for a call on ``call_date`` on ``deal``, and why that day.
+
+    ``agreed``: the next steps of the deal's last recorded call (:class:`~coachgen.artifacts.call_outcome.NextStep`);
+    the earliest dated one owned by the buyer, on or after the call, wins over the CRM's next step.
+    """
+    buyer_days = sorted(date.fromisoformat(s.due) for s in agreed if s.owner == "buyer" and s.due and s.due >= call_date.isoformat())
+    if buyer_days:
+        due = settings.on_working_day(buyer_days[0])
+        moved = "" if due == buyer_days[0] else f", moved from {buyer_days[0].isoformat()} to a working day"
+        return Advance(call_date, due, f"the date the buyer agreed on the last call{moved}")
     named = step_date(deal.next_step, _written(deal, call_date))
     if named is not None and named >= call_date:
         due = settings.on_working_day(named)

@@ -30,6 +30,7 @@ from coachgen.artifacts.common import (
     write_prose,
 )
 from coachgen.artifacts.advance import Advance, advance_for, call_day
+from coachgen.artifacts.call_outcome import CallOutcome, latest_outcome
 from coachgen.artifacts.drafts import draft_checker
 from coachgen.artifacts.deciding_issue import DecidingIssue, conflicts_with, find_deciding_issue
 from coachgen.artifacts.grounding import (
@@ -121,6 +122,8 @@ class CallPlan(BaseModel):
     call_date: str | None = Field(None, description="The day of the call (ISO date).")
     advance_by: str | None = Field(None, description="The day the buyer's commitment is due (ISO date, a working day), decided by code.")
     advance_basis: str | None = Field(None, description="Where advance_by came from: the deal's next step, or the call date and COACHGEN_ADVANCE_DAYS.")
+    last_call: CallOutcome | None = Field(None, description="Who was on the deal's last recorded call, the next steps agreed there (dated or not) "
+                                                            "and the concessions made, as its debrief read them.")
 
 
 @dataclass
@@ -140,6 +143,7 @@ class PreparedCall(Prepared):
     deciding: DecidingIssue
     scope: StageScope
     advance: Advance
+    last_call: CallOutcome | None = None
 
 
 def _cares(role: str) -> str:
@@ -306,14 +310,15 @@ def prepare_call(
     deciding = find_deciding_issue(kb, notes, people, statuses, pack)
     advice = [(o.objection, o.response.text) for o in objections] + [(s.if_they_say, s.then_do) for s in scenarios]
     deciding.conflicts = list(dict.fromkeys(conflicts_with(deciding, advice, [p.name for p in people])))
-    advance = advance_for(kb.settings, deal, day)
+    last_call = latest_outcome(kb, deal_id)
+    advance = advance_for(kb.settings, deal, day, last_call.next_steps)
     fallback = _fallback(kb, deal, pain, pack, deciding, advance)
     known_text = " ".join([str(record.get(key) or "") for key in record] + [pack.text()])
     variables = {"deal": deal.model_dump(), "call_type": call_type, "attendees": [a.model_dump() for a in crew], "sources": pack.for_prompt()}
     messages = prompts.messages("prep", variables)
     missing = _missing(kb, stage, stage_record, meddpicc, questions, content, value_story, scope)
     return PreparedCall(deal, call_type, crew, meddpicc, questions, objections, content, scenarios, value_story, fallback, deciding,
-                        scope, advance,
+                        scope, advance, last_call,
                         missing=missing, pack=pack, known_text=known_text, trusted=record_facts(record), messages=messages, prompt_hash=prompts.fingerprint("prep"),
                         check=draft_checker(kb, "prep", known=known_text, trusted=record_facts(record), sources=pack.numbers()))
 
@@ -337,6 +342,7 @@ def build_call_plan(prepared: PreparedCall, model: Any, model_name: str) -> Call
         scenarios=prepared.scenarios, value_story=prepared.value_story, content_to_send=prepared.content_to_send,
         sources=prepared.pack.refs(), notes=notes, stage_scope=prepared.scope, call_date=prepared.advance.call_date.isoformat(),
         advance_by=prepared.advance.due.isoformat(), advance_basis=prepared.advance.basis,
+        last_call=prepared.last_call if prepared.last_call is not None and prepared.last_call.call_notes else None,
     )
 
 
