@@ -85,7 +85,7 @@ class LlamaCppChat(BaseChatModel):
             llama.reset()
             response = llama.create_chat_completion(
                 messages=payload, stop=stop, max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                temperature=self.temperature, seed=kwargs.get("seed", self.seed), repeat_penalty=self.repeat_penalty, response_format=kwargs.get("response_format"),
+                temperature=kwargs.get("temperature", self.temperature), seed=kwargs.get("seed", self.seed), repeat_penalty=self.repeat_penalty, response_format=kwargs.get("response_format"),
             )
         usage = response.get("usage", {})
         message = AIMessage(

@@ -4,9 +4,11 @@ Every string the model writes loses HTML tags, links and images before validatio
 repeats 50 characters of the system prompt is rejected like any other invalid answer.
 
 A llama.cpp model decodes against a tighter grammar (:func:`grammar_schema`): plain one-line strings within
-their lengths (no braces, angle brackets, ``#``, backticks, quotes or backslashes, so no JSON fragment, tag,
-heading or code can be written), questions ending in "?", and citations from this call's source numbers
-only. A re-ask names the exact problem and decodes with another seed, so it cannot repeat the first answer.
+their lengths (``MAX_PLAIN`` when the schema sets none), with no braces, brackets, angle brackets, ``#``,
+backticks, quotes or backslashes, so no JSON fragment, tag, heading or code can be written, and opening with
+a letter or an opening quote (a small model otherwise starts a string with the ``"]`` or ``".`` it meant as
+JSON); questions ending in "?"; and citations from this call's source numbers only. A re-ask names the exact problem and samples with another seed at ``RETRY_TEMPERATURE`` or more (at the
+first attempt's low temperature a new seed alone mostly repeated the first answer).
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from coachgen.untrusted import clean_output, system_prompt_leak
 
 __all__ = ["Generation", "generate_structured", "grammar_schema", "strict_schema"]
 
-#: One character of a plain one-line string, as the grammar allows it.
-PLAIN_CHAR = '[^{}<>#`"\\\\\\n]'
+#: One character of a plain one-line string, as the grammar allows it; and the first one (no digit, punctuation or space).
+PLAIN_CHAR = '[^{}<>#`"\\\\\\n\\[\\]]'
+FIRST_CHAR = '[^{}<>#`"\\\\\\n\\[\\] 0-9.,;:!?()*+=/|_~@$%&^-]'
+MAX_PLAIN = 300
 #: Property names whose strings are questions, which the grammar makes end in "?".
 QUESTION_FIELDS = frozenset({"question", "questions"})
 MIN_QUESTION = 10
 RETRY_SEED_STEP = 1009
+RETRY_TEMPERATURE = 0.7
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -76,8 +81,8 @@ def grammar_schema(schema_model: type[BaseModel], sources: set[int] | None = Non
             return
         if node.get("type") == "string" and not {"enum", "const", "pattern", "format"} & set(node):
             ending = "\\?" if name in QUESTION_FIELDS else ""
-            low, high = max(int(node.get("minLength", 1)), MIN_QUESTION if ending else 1), node.get("maxLength")
-            node["pattern"] = f"^{PLAIN_CHAR}{{{low - bool(ending)},{'' if high is None else int(high) - bool(ending)}}}{ending}$"
+            low, high = max(int(node.get("minLength", 1)), MIN_QUESTION if ending else 1), int(node.get("maxLength", MAX_PLAIN))
+            node["pattern"] = f"^{FIRST_CHAR}{PLAIN_CHAR}{{{low - 1 - bool(ending)},{high - 1 - bool(ending)}}}{ending}$"
         if name == "sources" and node.get("type") == "array" and sources:
             node["items"] = {"type": "integer", "enum": sorted(sources)}
         for key, value in node.items():
@@ -135,10 +140,17 @@ def _cut_off_answer(exc: Exception) -> Any:
         "total_tokens": usage.total_tokens if usage else 0})
 
 
-def _retry_seed(model: Any, attempt: int) -> dict[str, int]:
-    """Another sampling seed for a re-ask (a fixed seed would repeat the first answer); none for the first attempt."""
-    seed = getattr(model, "seed", None)
-    return {"seed": (seed if isinstance(seed, int) else 0) + RETRY_SEED_STEP} if attempt > 1 and hasattr(model, "seed") else {}
+def _retry_options(model: Any, attempt: int) -> dict[str, Any]:
+    """Another seed and a warmer temperature for a re-ask, for the models that take them; nothing for the first attempt."""
+    if attempt == 1:
+        return {}
+    options: dict[str, Any] = {}
+    if hasattr(model, "seed"):
+        seed = getattr(model, "seed", None)
+        options["seed"] = (seed if isinstance(seed, int) else 0) + RETRY_SEED_STEP
+    if isinstance(getattr(model, "temperature", None), (int, float)):
+        options["temperature"] = max(float(model.temperature), RETRY_TEMPERATURE)
+    return options
 
 
 def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None,
@@ -155,7 +167,7 @@ def generate_structured(model: Any, messages: list[Any], schema_model: type[T], 
     raw = ""
     for attempt in (1, 2):
         try:
-            reply = model.invoke(conversation, **options, **_retry_seed(model, attempt))
+            reply = model.invoke(conversation, **options, **_retry_options(model, attempt))
         except CoachgenError:
             raise
         except Exception as exc:  # noqa: BLE001 - the SDKs raise many types; the user gets one line, not a traceback
