@@ -155,7 +155,7 @@ class Collection:
         self.rows: list[dict[str, Any]] = []
         self.seconds = 0.0
 
-    def generate(self, model: Any, messages: list[Any], schema: Any, check: Any = None, sources: set[int] | None = None) -> Any:
+    def generate(self, model: Any, messages: list[Any], schema: Any, check: Any = None, sources: set[int] | None = None, prose: bool = False) -> Any:
         artifact, scope = _caller_locals()
         context = _context(artifact, scope)
         own = check
@@ -164,7 +164,7 @@ class Collection:
         recorder = Recorder(model)
         start = time.perf_counter()
         try:
-            return self.real(recorder, messages, schema, check=check, sources=sources)
+            return self.real(recorder, messages, schema, check=check, sources=sources, prose=prose)
         finally:
             self.seconds += time.perf_counter() - start
             for attempt, raw in enumerate(recorder.answers, 1):

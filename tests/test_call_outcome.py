@@ -214,3 +214,23 @@ def test_without_negotiation_guidance_the_question_still_comes_with_a_missing_no
         assert "To add it" in note and "coachgen kb ingest" in note
     finally:
         kb.close()
+
+
+def test_follow_up_promises_are_next_steps_not_concessions_and_the_subject_owns_the_step(sample_kb):
+    from datetime import date
+
+    from coachgen.artifacts.call_outcome import read_outcome
+    from coachgen.artifacts.grounding import deal_facts
+
+    deal = deal_facts(sample_kb.records.deal("D-1001"))
+    notes = ("We'll send the additional pricing by Friday. I'll cover the security questions with their IT lead on Tuesday. "
+             "It is on me to send the revised proposal by 2030-03-08. They will confirm by week 27. She signs the order by 29 Feb.")
+    outcome = read_outcome(sample_kb, deal, notes, on=date(2030, 3, 4))
+    assert outcome.concessions == []
+    steps = {s.step: s for s in outcome.next_steps}
+    assert steps["We'll send the additional pricing by Friday."].due == "2030-03-08" and steps["We'll send the additional pricing by Friday."].owner == "rep"
+    assert steps["It is on me to send the revised proposal by 2030-03-08."].owner != "buyer"  # "it" is nobody's name
+    assert steps["They will confirm by week 27."].due is None  # a week number names no day
+    assert steps["She signs the order by 29 Feb."].due is None  # no 29 Feb in 2030 or 2031: no day, no traceback
+    given = read_outcome(sample_kb, deal, "Threw in two extra licences to get it over the line.", on=date(2030, 3, 4))
+    assert len(given.concessions) == 1 and not given.concessions[0].traded

@@ -70,3 +70,13 @@ def test_a_re_ask_names_the_problem_and_uses_another_seed_and_a_warmer_temperatu
     assert generation.attempts == 2 and generation.value.sources == [2]
     assert model.seen == [(None, None), (7 + RETRY_SEED_STEP, RETRY_TEMPERATURE)]
     assert "citations [9] are not among the sources 1-2" in str(model.conversations[1][-1].content)
+
+
+def test_only_prose_gets_the_tight_grammar_a_judge_quoting_the_rep_does_not():
+    from coachgen.llm.structured import _response_format
+
+    class Local:
+        _llm_type = "llama-cpp"
+
+    assert "pattern" in json.dumps(_response_format(Local(), DebriefDraft, {1}, prose=True))
+    assert "pattern" not in json.dumps(_response_format(Local(), DebriefDraft, {1}))

@@ -38,7 +38,7 @@ def call_day(settings: "Settings", given: date | None = None, today: date | None
     if given is None:
         return settings.on_working_day(today + timedelta(days=1))
     if given < today:
-        raise InputError(f"--call-date {given.isoformat()} is in the past; a plan is for a call still to come")
+        raise InputError(f"the call date {given.isoformat()} is in the past; a plan is for a call still to come")
     return given
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable, Literal
 
@@ -125,7 +125,7 @@ def _opening(words: str) -> str:
 def _looks_given(sentence: str) -> bool:
     """The cues of a concession: something given, a giving verb, our side giving it, and no refusal."""
     words = _words(sentence)
-    given = _has(words, _cues("given")) or _PERCENT.search(sentence)
+    given = _has(words, _cues("given")) or _PERCENT.search(sentence) or (_has(words, _cues("given_if_priced")) and _has(words, _cues("priced")))
     opener = any(_opening(words).startswith(f" {verb} ") for verb in _cues("give"))
     ours = opener or _has(words, _cues("ours"))
     return bool(given and ours and _has(words, _cues("give")) and not _has(words, _cues("refused")) and not _requested(words))
@@ -332,29 +332,31 @@ def attendees(notes: str, contacts: Iterable[Any], exclude: Iterable[str] = ()) 
 
 # next steps ----------------------------------------------------------------------
 def _due(when: str | None, on: date) -> str | None:
-    """The day a date expression names, on or after the call (a weekday, a day and month, an ISO date); else None."""
-    from dateutil.parser import ParserError, parse
+    """The day a date expression names, on or after the call: a calendar date as the plan reads one
+    (:func:`~coachgen.artifacts.advance.step_date`), else the next such weekday; else None ("week 27", "Q1")."""
+    from dateutil.parser import parserinfo
 
-    if not when or not re.search(r"[A-Za-z]{3,}|\d{4}-\d{2}-\d{2}", when):
+    from coachgen.artifacts.advance import step_date
+
+    if not when:
         return None
-    try:
-        day = parse(when, default=datetime(on.year, on.month, on.day), fuzzy=True).date()
-    except (ParserError, ValueError, OverflowError):
-        return None
-    if day == on and not re.search(r"\d", when) and on.strftime("%A").lower() not in when.lower():
-        return None  # nothing in the expression named a day
-    if (on - day).days > 31:
-        day = day.replace(year=day.year + 1)
-    return day.isoformat()
+    day = step_date(when, on)
+    if day is None:
+        named = next((i for i, names in enumerate(parserinfo.WEEKDAYS) if _has(_words(when), (n.lower() for n in names))), None)
+        day = on + timedelta(days=(named - on.weekday()) % 7) if named is not None else None
+    return day.isoformat() if day else None
 
 
 def _owner(reading: Any, contacts: Iterable[Any], rep: str | None) -> str:
-    """buyer or rep by who opens the sentence, else the reader's speaker; 'unclear' when neither says."""
-    opening = " ".join(reading.sentence.split()[:3])
-    if any(_mentions(c.name, opening) for c in contacts) or _has(_words(opening), ("they", "she", "he", "their", "procurement", "legal", "it")):
-        return "buyer"
-    if (rep and _mentions(rep, opening)) or _has(_words(opening), ("i", "we", "i'll", "we'll", "our")):
+    """rep or buyer by the sentence's subject (its first word or name; the rep's words first), else the reader's speaker;
+    'unclear' when neither says."""
+    words = _words(reading.sentence).split()
+    first = f" {words[0]} " if words else "  "
+    opening = " ".join(reading.sentence.split()[:2])
+    if (rep and _mentions(rep, opening)) or _has(first, _data()["next_steps"]["rep_openers"]):
         return "rep"
+    if any(_mentions(c.name, opening) for c in contacts) or _has(first, _data()["next_steps"]["buyer_openers"]):
+        return "buyer"
     return reading.speaker if reading.speaker in ("buyer", "rep") else "unclear"
 
 
@@ -383,7 +385,10 @@ def read_outcome(kb: "KnowledgeBase", deal: Any, call_notes: str | None, on: dat
     notes = call_notes or ""
     given = concessions(kb, notes)
     exclude = [deal.rep or "", deal.account or ""] + [c.text for c in kb.knowledge.competitors()]
-    steps = next_steps(read_deal_notes(kb, notes) if notes.strip() else [], deal.contacts, deal.rep, on, {c.sentence for c in given})
+    from coachgen.note_reading import find_date
+
+    undated = {c.sentence for c in given if not find_date(c.sentence)}  # a dated concession is also a step
+    steps = next_steps(read_deal_notes(kb, notes) if notes.strip() else [], deal.contacts, deal.rep, on, undated)
     return CallOutcome(call_notes=call_notes, recorded_at=recorded_at, attendees=attendees(notes, deal.contacts, exclude),
                        next_steps=steps, concessions=given)
 

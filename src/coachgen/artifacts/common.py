@@ -162,7 +162,7 @@ def write_prose(model: Any, messages: list[Any], schema: type[Any], check: Any, 
     if is_no_model(model):
         return fallback, (0, 0), [f"Written without a chat model ({model.reason}); {fallback_note}".rstrip("; ")]
     try:
-        generation = generate_structured(model, messages, schema, check=check, sources=getattr(check, "sources", None))
+        generation = generate_structured(model, messages, schema, check=check, sources=getattr(check, "sources", None), prose=True)
         return generation.value, (generation.input_tokens, generation.output_tokens), []
     except GenerationError as exc:
         return fallback, (exc.input_tokens, exc.output_tokens), [f"The model's draft was not usable ({exc}); {fallback_note}"]

@@ -6,8 +6,8 @@ Evidence, each item tied to a skill and read as strong, weak or neutral:
   ``MIN_ATTEMPTS`` attempts): >= 4 strong, < 3 weak. Each criterion names its skill in the rubric.
 - **Debriefs**: every stumble (the rep's own admission in the call notes, never a buyer's words) a stored
   debrief of the rep's deals traced to a training module is weak evidence for that module's skill.
-- **Lost deals**: a lesson in the notes of one of the rep's recent closed-lost deals (their own miss or a risk they
-  observed, tied to a skill: :mod:`coachgen.artifacts.lost_lessons`) is weak evidence for that skill; the
+- **Lost deals**: the rep's own miss in the notes of one of their recent closed-lost deals, tied to a skill
+  (:mod:`coachgen.artifacts.lost_lessons`), is weak evidence for that skill, once per deal and skill; the
   plan lists every lost deal's reason and lessons, a buyer's concern with the team's answer.
 - **Lead measures** against the rest of the team (the rep's manager's other reps, else everyone else), over all their deals:
   ``LEAD_SKILLS`` maps each measure to a skill. A rate at or under 0.8 x the team's is weak, at or over
@@ -165,9 +165,14 @@ def _debrief_evidence(kb: "KnowledgeBase", rep: str) -> list[Evidence]:
 
 
 def _lost_evidence(lost: list[LostDeal]) -> list[Evidence]:
-    """Each lesson of a lost deal that names a skill, as weak evidence for it."""
-    return [Evidence(source="lost deal", skill=lesson.skill, signal="weak", detail=f"lost deal {item.deal} ({item.closed or 'date unknown'}): \"{lesson.sentence}\"")
-            for item in lost for lesson in item.lessons if lesson.skill]
+    """The rep's own misses in lost deals, as weak evidence for the skill each names: one item per deal and skill."""
+    evidence: dict[tuple[str, str], Evidence] = {}
+    for item in lost:
+        for lesson in item.lessons:
+            if lesson.kind == "own miss" and lesson.skill and (item.deal, lesson.skill) not in evidence:
+                evidence[(item.deal, lesson.skill)] = Evidence(source="lost deal", skill=lesson.skill, signal="weak",
+                                                               detail=f"lost deal {item.deal} ({item.closed or 'date unknown'}): \"{lesson.sentence}\"")
+    return list(evidence.values())
 
 
 def _missing(kb: "KnowledgeBase", focus: str | None, modules: list[CitedText]) -> list[str]:

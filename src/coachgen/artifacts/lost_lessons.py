@@ -11,8 +11,8 @@ Each lost deal's notes are read sentence by sentence (:mod:`coachgen.note_readin
   negotiation;
 - a buyer's concern is shown with the team's answer to it, when the library has one.
 
-Only lessons with a skill count as evidence for the development plan (weak, like a debrief stumble); a
-buyer's concern is context, not the rep's gap. The ``LOST_DEALS`` most recent lost deals are read.
+Only the rep's own misses count as evidence for the development plan (weak, like a debrief stumble), one per
+lost deal and skill; risks and a buyer's concern are shown as context, not as the rep's gap. The ``LOST_DEALS`` most recent lost deals are read.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["LOST_DEALS", "Lesson", "LostDeal", "lost_deals"]
 
 LOST_DEALS = 5
-CONCESSION_SKILL = "negotiation"  # the generic skill (defaults/skills.yaml) a concession given for nothing points to
 
 
 class Lesson(BaseModel):
@@ -68,7 +67,7 @@ def _read(kb: "KnowledgeBase", deal: dict[str, Any], pack: SourcePack) -> LostDe
     readings = read_deal_notes(kb, notes)
     reason = next((r.sentence for r in readings if states_loss(r.sentence)), None)
     given = [c.sentence for c in concessions(kb, notes) if not c.traded]
-    lessons = [Lesson(kind="own miss", sentence=sentence, skill=CONCESSION_SKILL) for sentence in given]
+    lessons = [Lesson(kind="own miss", sentence=sentence, skill=load("concessions")["next_steps"]["skill"]) for sentence in given]
     lessons += [Lesson(kind="own miss" if r.label == "admission" else "risk", sentence=r.sentence, skill=_skill(r))
                 for r in readings if r.label in ("admission", "risk") and r.sentence not in (reason, *given)]
     lessons += [Lesson(kind="buyer concern", sentence=o.raised, skill=None, answer=o.response) for o in matched_objections(kb, notes, pack)]

@@ -73,7 +73,7 @@ DEAL_FIELDS: dict[str, tuple[str, ...]] = {
     "product": ("product", "products", "product name"),
     "contacts": ("contacts", "contact", "stakeholders", "associated contacts"),
     "notes": ("notes", "note", "description", "deal description", "comments"),
-    "lost_reason": ("lost reason", "closed lost reason", "loss reason", "reason lost", "lost reason detail", "closed lost reason detail"),
+    "lost_reason": ("lost reason", "closed lost reason", "loss reason", "reason lost", "reason for loss"),
 }
 #: Rep roster (team table) fields and their headers.
 REP_FIELDS: dict[str, tuple[str, ...]] = {

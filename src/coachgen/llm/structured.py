@@ -3,7 +3,7 @@
 Every string the model writes loses HTML tags, links and images before validation, and an answer that
 repeats 50 characters of the system prompt is rejected like any other invalid answer.
 
-A llama.cpp model decodes against a tighter grammar (:func:`grammar_schema`): plain one-line strings within
+A llama.cpp model decodes an artifact's prose against a tighter grammar (:func:`grammar_schema`): plain one-line strings within
 their lengths (``MAX_PLAIN`` when the schema sets none), with no braces, brackets, angle brackets, ``#``,
 backticks, quotes or backslashes, so no JSON fragment, tag, heading or code can be written, and opening with
 a letter or an opening quote (a small model otherwise starts a string with the ``"]`` or ``".`` it meant as
@@ -98,12 +98,11 @@ def grammar_schema(schema_model: type[BaseModel], sources: set[int] | None = Non
     return schema
 
 
-def _response_format(model: Any, schema_model: type[BaseModel], sources: set[int] | None = None) -> dict[str, Any] | None:
+def _response_format(model: Any, schema_model: type[BaseModel], sources: set[int] | None = None, prose: bool = False) -> dict[str, Any] | None:
     kind = getattr(model, "_llm_type", "")
-    if kind == "llama-cpp":
-        return {"type": "json_object", "schema": grammar_schema(schema_model, sources)}
-    if kind.startswith("openai") and getattr(model, "endpoint_style", "openai") == "llama-cpp":
-        return {"type": "json_object", "schema": grammar_schema(schema_model, sources)}  # llama-cpp-python's server refuses json_schema
+    local = kind == "llama-cpp" or (kind.startswith("openai") and getattr(model, "endpoint_style", "openai") == "llama-cpp")
+    if local:  # llama.cpp, in process or behind its server (which refuses json_schema)
+        return {"type": "json_object", "schema": grammar_schema(schema_model, sources) if prose else strict_schema(schema_model)}
     if kind.startswith("openai"):
         return {"type": "json_schema", "json_schema": {"name": schema_model.__name__, "strict": True, "schema": strict_schema(schema_model)}}
     return None
@@ -154,12 +153,15 @@ def _retry_options(model: Any, attempt: int) -> dict[str, Any]:
 
 
 def generate_structured(model: Any, messages: list[Any], schema_model: type[T], check: Any = None,
-                        sources: set[int] | None = None) -> Generation[T]:
-    """Ask for ``schema_model``; ``check(value)`` may raise ``ValueError`` for content rules (citations, names);
-    ``sources`` are the citation numbers valid for this call (a llama.cpp grammar allows no other)."""
+                        sources: set[int] | None = None, prose: bool = False) -> Generation[T]:
+    """Ask for ``schema_model``; ``check(value)`` may raise ``ValueError`` for content rules (citations, names).
+
+    ``prose``: the answer is prose for an artifact, decoded on llama.cpp against :func:`grammar_schema` with
+    ``sources``, the citation numbers valid for this call (a judge quoting the rep's exact words is not prose).
+    """
     from langchain_core.messages import AIMessage, HumanMessage
 
-    response_format = _response_format(model, schema_model, sources)
+    response_format = _response_format(model, schema_model, sources, prose)
     options: dict[str, Any] = {"response_format": response_format} if response_format else {}
     conversation = list(messages)
     system_prompts = [str(m.content) for m in messages if getattr(m, "type", "") == "system"]
