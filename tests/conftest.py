@@ -78,6 +78,22 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory, embedder: OnnxMiniLM) 
     return home
 
 
+@pytest.fixture(scope="session")
+def northwind_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with the second corpus's handbook ingested and its HubSpot export imported, once per session, through
+    the CLI as a user would; read-only by convention."""
+    from typer.testing import CliRunner
+
+    from coachgen.cli import app
+
+    corpus = ROOT / "tests" / "corpora" / "northwind"
+    home = tmp_path_factory.mktemp("northwind") / "home"
+    for args in (["kb", "ingest", corpus / "handbook"], ["deals", "import", corpus / "crm" / "opportunities.csv", "--preset", "hubspot"]):
+        result = CliRunner().invoke(app, ["--home", str(home), *map(str, args)])
+        assert result.exit_code == 0, result.output
+    return home
+
+
 @pytest.fixture
 def sample_kb(sample_home: Path, embedder: OnnxMiniLM) -> KnowledgeBase:
     """The sample index, read-only by convention."""

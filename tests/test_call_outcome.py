@@ -8,7 +8,6 @@ negotiation guidance. The note sentences are written here, in the styles reps wr
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -22,7 +21,6 @@ from coachgen.prompts import PromptLibrary
 from coachgen.render import debrief_outline, render
 from tests.conftest import write
 
-CORPUS = Path(__file__).parent / "corpora" / "northwind"
 
 
 def _debrief(kb, deal_id, notes):
@@ -143,14 +141,6 @@ def test_the_next_plan_carries_the_last_calls_attendees_next_steps_and_concessio
 
 
 # the second corpus ----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def northwind_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("northwind-outcome") / "home"
-    _cli(home, "kb", "ingest", CORPUS / "handbook")
-    _cli(home, "deals", "import", CORPUS / "crm" / "opportunities.csv", "--preset", "hubspot")
-    return home
-
-
 @pytest.fixture
 def northwind(northwind_home, embedder):
     from coachgen.knowledge_base import KnowledgeBase

@@ -1,7 +1,6 @@
 """Plans and debriefs open with the issue that decides the deal, answer it from the library, and flag advice against it."""
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -16,7 +15,6 @@ from coachgen.llm.models import NoModel
 from coachgen.prompts import PromptLibrary
 from coachgen.render import plan_outline, render
 
-CORPUS = Path(__file__).parent / "corpora" / "northwind"
 
 
 def _cli(home, *args):
@@ -73,14 +71,6 @@ def test_advice_on_the_same_topic_is_an_answer_not_a_conflict():
               ("Procurement wants 20% off.", "Trade it for a longer commitment of 36 months.")]
     found = conflicts_with(issue, advice, [])
     assert len(found) == 1 and "Procurement wants 20% off." in found[0]
-
-
-@pytest.fixture(scope="module")
-def northwind_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("northwind-issue") / "home"
-    _cli(home, "kb", "ingest", CORPUS / "handbook")
-    _cli(home, "deals", "import", CORPUS / "crm" / "opportunities.csv", "--preset", "hubspot")
-    return home
 
 
 def test_second_corpus_concerns_find_their_library_answer(northwind_home, embedder):

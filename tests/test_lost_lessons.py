@@ -2,23 +2,19 @@
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
-from typer.testing import CliRunner
 
 from coachgen.artifacts.common import SourcePack
 from coachgen.artifacts.development_plan import plan_development
 from coachgen.artifacts.lost_lessons import lost_deals
-from coachgen.cli import app
 from coachgen.knowledge_base import KnowledgeBase
 from coachgen.prompts import PromptLibrary
 from coachgen.render import train_outline
 from coachgen.settings import load_settings
 
-CORPUS = Path(__file__).parent / "corpora" / "northwind"
 AS_OF = date(2026, 11, 20)
 
 
@@ -67,14 +63,9 @@ def test_lost_deals_after_as_of_are_not_read(copy_kb):
     assert lost_deals(copy_kb, "Dana Whitfield", date(2026, 7, 1), SourcePack()) == []
 
 
-@pytest.fixture(scope="module")
-def northwind(tmp_path_factory, embedder):
-    home = tmp_path_factory.mktemp("northwind-lost") / "home"
-    runner = CliRunner()
-    for args in (["kb", "ingest", CORPUS / "handbook"], ["deals", "import", CORPUS / "crm" / "opportunities.csv", "--preset", "hubspot"]):
-        result = runner.invoke(app, ["--home", str(home), *map(str, args)])
-        assert result.exit_code == 0, result.output
-    kb = KnowledgeBase(load_settings(home=home, environ={}), embedder=embedder)
+@pytest.fixture
+def northwind(northwind_home, embedder):
+    kb = KnowledgeBase(load_settings(home=northwind_home, environ={}), embedder=embedder)
     yield kb
     kb.close()
 

@@ -22,7 +22,6 @@ from coachgen.render import plan_outline, render
 from coachgen.settings import load_settings
 from test_prep import GOOD, fake
 
-CORPUS = Path(__file__).parent / "corpora" / "northwind"
 
 
 def _cli(home, *args, code=0, **env):
@@ -163,14 +162,6 @@ def test_plans_stored_before_these_fields_still_load(sample_kb):
         stored.pop(name)
     older = CallPlan.model_validate(stored)
     assert older.advance_by is None and "## Discovery questions" in render(older, "md", plan_outline(older))
-
-
-@pytest.fixture(scope="module")
-def northwind_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("northwind-stages") / "home"
-    _cli(home, "kb", "ingest", CORPUS / "handbook")
-    _cli(home, "deals", "import", CORPUS / "crm" / "opportunities.csv", "--preset", "hubspot")
-    return home
 
 
 def _northwind_deal(kb, past: bool) -> str:
