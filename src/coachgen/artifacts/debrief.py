@@ -131,11 +131,14 @@ def _about(kb: "KnowledgeBase", admission: str, raised: list[Any]) -> Any:
     return raised[int((vectors[1:] @ vectors[0]).argmax())]
 
 
-def _concession_questions(kb: "KnowledgeBase", outcome: CallOutcome, pack: SourcePack) -> list[DebriefQuestion]:
-    """One question per concession: what came back, against the team's rule (cited) when it was given for nothing."""
-    rule = concession_rule(kb, pack) if any(not c.traded for c in outcome.concessions) else None
-    return [DebriefQuestion(topic="Concession traded" if c.traded else "Concession", question=concession_question(c, rule),
-                            sources=[] if c.traded or rule is None else rule.sources) for c in outcome.concessions]
+def _concession_questions(kb: "KnowledgeBase", outcome: CallOutcome, pack: SourcePack) -> tuple[list[DebriefQuestion], list[str]]:
+    """One question per concession: what came back, against the team's rule (cited) when it was given for nothing; and the
+    note on what to add when a concession was given for nothing and the knowledge base states no rule."""
+    given = any(not c.traded for c in outcome.concessions)
+    rule = concession_rule(kb, pack) if given else None
+    questions = [DebriefQuestion(topic="Concession traded" if c.traded else "Concession", question=concession_question(c, rule),
+                                 sources=[] if c.traded or rule is None else rule.sources) for c in outcome.concessions]
+    return questions, [missing_rule_note()] if given and rule is None else []
 
 
 def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str, call_notes: str | None = None,
@@ -182,14 +185,14 @@ def prepare_debrief(kb: "KnowledgeBase", prompts: "PromptLibrary", deal_id: str,
     for objection in raised:
         questions.append(DebriefQuestion(topic="Skill", question=f"When they said \"{objection.raised}\", how did you respond? The team's answer: {objection.response.text}", sources=objection.response.sources))
     outcome = read_outcome(kb, deal, call_notes, today or date.today())
-    questions += _concession_questions(kb, outcome, pack)
+    asked, missing = _concession_questions(kb, outcome, pack)
+    questions += asked
     check_in = kb.settings.on_working_day((today or date.today()) + timedelta(days=CHECK_IN_DAYS)).isoformat()
     questions.append(DebriefQuestion(topic="One change", question=f"What is the one thing you will do differently on the next call? We check in on {check_in}."))
     variables = {"deal": deal.model_dump(), "objective": objective, "call_notes": call_notes or "", "sources": pack.for_prompt()}
     messages = prompts.messages("debrief", variables)
     record_text = " ".join(str(value) for value in kb.records.deal(deal_id).values() if value)
     known_text = " ".join([record_text, notes, pack.text()])
-    missing = [missing_rule_note()] if any(not c.traded for c in outcome.concessions) and concession_rule(kb, pack) is None else []
     return PreparedDebrief(deal, objective, call_notes, questions, changes, skills, check_in, deciding, outcome,
                            pack=pack, missing=missing, known_text=known_text, trusted=record_facts(kb.records.deal(deal_id)), messages=messages,
                            prompt_hash=prompts.fingerprint("debrief"),
