@@ -33,7 +33,7 @@ from coachgen.artifacts.scoring import level_of, quadratic_weighted_kappa, score
 from coachgen.knowledge_base import KnowledgeBase  # noqa: E402
 from coachgen.settings import load_settings  # noqa: E402
 
-FIXTURES = {name: ROOT / "tests" / "fixtures" / f"drill_{name}.yaml" for name in ("holdout", "tuning", "calibration")}
+FIXTURES = {name: ROOT / "tests" / "fixtures" / f"drill_{name}.yaml" for name in ("holdout", "tuning", "calibration", "holdout_fresh")}
 KNOWLEDGE_BASES = {"sample": KNOWLEDGE, "northwind": ROOT / "tests" / "corpora" / "northwind" / "handbook"}
 WEIGHTS = {"acknowledge": 0.2, "explore": 0.25, "respond": 0.3, "confirm": 0.1, "next_step": 0.15}
 BOOTSTRAP = 1000
@@ -168,8 +168,9 @@ def report(name: str, rows: list[tuple[dict, object]], misses: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", action="store_true", help="Also let the embedded chat model judge (slow: seconds per answer).")
-    parser.add_argument("--fixture", choices=("holdout", "tuning", "calibration", "both"), default="both",
-                        help="calibration: the 32 older sample answers of drill_calibration.yaml, labelled by another hand")
+    parser.add_argument("--fixture", choices=("holdout", "tuning", "calibration", "holdout_fresh", "both"), default="both",
+                        help="calibration: the 32 older sample answers of drill_calibration.yaml, labelled by another hand; "
+                             "holdout_fresh: 66 answers written after the checks were shipped, read once")
     parser.add_argument("--misses", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="Score only every n-th answer so that about this many remain (the judge is slow).")
     args = parser.parse_args()

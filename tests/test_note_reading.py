@@ -10,6 +10,7 @@ import yaml
 from coachgen.note_reading import find_date, read_notes, read_sentences, split_notes
 
 LABELLED = Path(__file__).parent / "fixtures" / "note_sentences.yaml"
+FRESH = Path(__file__).parent / "fixtures" / "note_sentences_fresh.yaml"
 
 
 def test_the_budget_line_that_was_read_as_no_budget_is_a_buying_signal(embedder):
@@ -37,7 +38,7 @@ def test_northwind_notes_are_read_in_their_own_style(embedder):
     assert readings[2].date == "21.06."
 
 
-@pytest.mark.xfail(strict=True, reason="known miss, left as measured: the classifier is frozen since its first hold-out measurement")
+@pytest.mark.xfail(strict=True, reason="known miss, left as measured: neither the nearest exemplars nor the trained head read a quoted price jibe as a worry")
 def test_a_quoted_pushback_on_price_is_a_concern(embedder):
     reading = read_sentences(embedder, ["Pushback on tag price – \"€3.50 a month on a wacker plate is daft\"."])[0]
     assert reading.label == "concern"
@@ -59,10 +60,13 @@ def test_log_dates_are_not_part_of_the_sentence():
 
 
 def test_the_labelled_sets_stay_above_their_measured_floor(embedder):
-    """Floors under the figures in benchmarks/RESULTS.md: a change that loses ground fails here (measured, not tuned, on holdout)."""
+    """Floors under the figures in benchmarks/RESULTS.md: a change that loses ground fails here. The head is fitted on
+    tuning and holdout; fresh was never used to fit or choose anything (its floor is under its one measurement)."""
     data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
-    for split, floor in (("tuning", 0.88), ("holdout", 0.55)):
+    data["fresh"] = yaml.safe_load(FRESH.read_text(encoding="utf-8"))["holdout"]
+    for split, floor, most_flipped in (("tuning", 0.88, 2), ("holdout", 0.70, 3), ("fresh", 0.56, 5)):
         items = data[split]
         readings = read_sentences(embedder, [item["text"] for item in items])
         accuracy = sum(item["label"] == r.label for item, r in zip(items, readings)) / len(items)
-        assert accuracy >= floor, (split, accuracy)
+        flipped = sum(item["label"] == "buying_signal" and r.label == "concern" for item, r in zip(items, readings))
+        assert accuracy >= floor and flipped <= most_flipped, (split, accuracy, flipped)

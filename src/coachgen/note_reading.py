@@ -3,9 +3,10 @@
 Labels: ``concern`` (the buyer side voices a worry), ``buying_signal``, ``commitment`` (an agreed step with a
 date), ``risk`` (a threat the rep observes), ``admission`` (the rep's own miss) and ``info``. A sentence is
 scored against labelled exemplar sentences (``knowledge/defaults/note_meaning.yaml``) with the bundled
-embedder, then a few cues decide what similarity cannot: a date for a commitment, a cleared worry
-("no concerns") for a buying signal, the rep's own voice for an admission. Only a concern is an objection;
-only an admission is a stumble.
+embedder, and a few cues add what similarity cannot: a date for a commitment, a cleared worry ("no concerns")
+for a buying signal, the rep's own voice for an admission. Under the bundled embedder a trained head
+(:mod:`coachgen.note_head`) decides from the sentence vector, those similarities and the cues; under any other
+embedder the similarities and cue weights decide. Only a concern is an objection; only an admission is a stumble.
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from coachgen.knowledge.defaults import load
+from coachgen.note_head import head_for
 
 if TYPE_CHECKING:
     from coachgen.index.embeddings import Embedder
 
-__all__ = ["LABELS", "NoteReading", "find_date", "read_notes", "read_sentences", "split_notes", "states_loss"]
+__all__ = ["LABELS", "NoteReading", "cue_flags", "exemplar_similarities", "find_date", "head_features", "read_notes", "read_sentences",
+           "split_notes", "states_loss"]
 
 LABELS = ("concern", "buying_signal", "commitment", "risk", "admission", "info")
 TOP_K = 3  # exemplars averaged per label
 #: How much each cue moves a label's score (cosine units); measured on the tuning list of tests/fixtures/note_sentences.yaml.
 WEIGHTS = {"date": 0.12, "no_date": 0.25, "cleared": 0.15, "own_miss": 0.12, "worry_date": 0.06, "worry": 0.05, "lost": 0.08}
+SIM_SCALE = 4.0  # exemplar similarities as head features, scaled to the range of the unit-length vector's weights
 MEDDPICC_MATCH = 0.55  # cosine to an element's exemplar from which a sentence gives evidence for it
 
 
@@ -196,6 +200,35 @@ def _label(sims: dict[str, float], words: str, date: str | None) -> tuple[str, d
     return max(scores, key=lambda label: scores[label]), scores
 
 
+N_CUE_FLAGS = 10
+
+
+def cue_flags(sentence: str, words: str, date: str | None) -> list[bool]:
+    """The cues the trained head reads, in a fixed order: a date, a worry, a cleared worry, the rep's own miss, a loss
+    or silence, an opening first person, a third party, reported speech, an opening rep action, a question."""
+    cues = _cues()
+    first = " " + " ".join(words.split()[:2]) + " "
+    return [bool(date), bool(_has(words, cues["worry"])), bool(_has(words, cues["cleared"])), _own_miss(words),
+            states_loss(words) or bool(_has(words, cues["silent"])), bool(_has(first, cues["first_person"])),
+            bool(_has(words, cues["third_party"])), bool(_has(words, cues["reported"])),
+            any(first.startswith(f" {a} ") for a in cues["rep_actions"]), "?" in sentence]
+
+
+def head_features(vector: Any, sims: dict[str, float], flags: list[bool]) -> Any:
+    """One row of the trained head's input: the sentence vector, the scaled exemplar similarities, the cue flags."""
+    import numpy as np
+
+    return np.concatenate([np.asarray(vector, dtype=np.float32), np.array([sims[label] for label in LABELS], dtype=np.float32) * SIM_SCALE,
+                           np.array(flags, dtype=np.float32)])
+
+
+def exemplar_similarities(exemplars: "_Exemplars", vector: Any) -> dict[str, float]:
+    """Mean cosine of the sentence to each label's ``TOP_K`` nearest exemplars."""
+    import numpy as np
+
+    return {label: float(np.sort(matrix @ vector)[-TOP_K:].mean()) for label, matrix in exemplars.labels}
+
+
 def _meddpicc(vector: Any, exemplars: _Exemplars, sentence: str, competitors: Iterable[str]) -> dict[str, str]:
     """Elements the sentence gives evidence for: nearest element exemplars, the literal cues, the team's competitor names."""
     best: dict[str, tuple[float, str]] = {}
@@ -223,12 +256,16 @@ def read_sentences(embedder: "Embedder", sentences: list[str], competitors: Iter
     competitors = [c for c in competitors if c]
     exemplars = _Exemplars.of(embedder)
     vectors = np.asarray(embedder.embed_batch(sentences), dtype=np.float32)
+    head = head_for(embedder.name, vectors.shape[1] + len(LABELS) + N_CUE_FLAGS)
     readings = []
     for sentence, vector in zip(sentences, vectors):
-        sims = {label: float(np.sort(matrix @ vector)[-TOP_K:].mean()) for label, matrix in exemplars.labels}
+        sims = exemplar_similarities(exemplars, vector)
         words = _words(sentence)
         date = find_date(sentence)
-        label, scores = _label(sims, words, date)
+        if head is not None:
+            label, scores = head.decide(head_features(vector, sims, cue_flags(sentence, words, date)))
+        else:
+            label, scores = _label(sims, words, date)
         readings.append(NoteReading(sentence=sentence, label=label, speaker=_speaker(sentence, words, label, competitors),
                                     date=date if label == "commitment" else None,
                                     meddpicc=_meddpicc(vector, exemplars, sentence, competitors), scores=scores))
