@@ -6,12 +6,17 @@ now train the head of ``train_note_head.py``) and ``tests/fixtures/note_sentence
 later by another helper, never used to fit or choose anything: the ``fresh`` split). A majority-class
 baseline is printed in the same run; ``--nearest`` reads without the trained head, as under any other embedder.
 
-    python benchmarks/note_reading.py [--split tuning|holdout|fresh|all] [--nearest] [--errors]
+``--objections`` also asks the question that matters downstream: how many sentences of each class make a
+plan raise one of the team's objections (``grounding.raised_objections``), with the sample's sentences read
+against the bundled knowledge base and northwind's against its handbook (NOTE_BENCH_HOMES=DIR keeps both).
+
+    python benchmarks/note_reading.py [--split tuning|holdout|fresh|all] [--nearest] [--errors] [--objections]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import Counter
@@ -25,6 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from coachgen.index.embeddings import OnnxMiniLM  # noqa: E402
 from coachgen.note_reading import LABELS, read_sentences  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
 LABELLED = ROOT / "tests" / "fixtures" / "note_sentences.yaml"
 FRESH = ROOT / "tests" / "fixtures" / "note_sentences_fresh.yaml"
 
@@ -78,11 +84,38 @@ def measure(embedder: OnnxMiniLM, items: list[dict], name: str, errors: bool) ->
     return {"accuracy": accuracy, "flipped": flipped}
 
 
+def objections_raised(items: list[dict], name: str, homes: dict[str, object]) -> None:
+    """Per gold class: how many sentences make a plan raise a team objection, each in its own knowledge base."""
+    from common import KNOWLEDGE, temp_home
+
+    from coachgen.artifacts.grounding import raised_objections
+    from coachgen.knowledge_base import KnowledgeBase
+    from coachgen.settings import load_settings
+
+    roots = {"sample": KNOWLEDGE, "northwind": ROOT / "tests" / "corpora" / "northwind" / "handbook"}
+    for corpus, root in roots.items():
+        if corpus not in homes:
+            base = os.environ.get("NOTE_BENCH_HOMES")
+            home = Path(base) / corpus if base else temp_home()
+            kb = KnowledgeBase(load_settings(home=home))
+            report = kb.ingest([root])  # unchanged files are skipped when the home is kept
+            assert not report.errors, report.errors
+            homes[corpus] = kb
+    raised: Counter = Counter()
+    for item in items:
+        kb = homes["northwind" if item["source"].startswith("northwind") else "sample"]
+        raised[item["label"]] += bool(raised_objections(kb, item["text"]))
+    gold = Counter(item["label"] for item in items)
+    print(f"{name}: sentences that make a plan raise a team objection, per gold class: " +
+          ", ".join(f"{label} {raised[label]}/{gold[label]}" for label in LABELS))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["tuning", "holdout", "fresh", "all"], default="all")
     parser.add_argument("--nearest", action="store_true", help="read by nearest exemplars and cue weights, without the trained head")
     parser.add_argument("--errors", action="store_true", help="list misread sentences (never on the fresh split)")
+    parser.add_argument("--objections", action="store_true", help="also count the sentences that raise a team objection in a plan (always with the shipped reader)")
     args = parser.parse_args()
     data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
     data["fresh"] = yaml.safe_load(FRESH.read_text(encoding="utf-8"))["holdout"]
@@ -92,6 +125,11 @@ def main() -> None:
     for split in ("tuning", "holdout", "fresh"):
         if args.split in (split, "all"):
             measure(embedder, data[split], split, args.errors and split != "fresh")
+    if args.objections:
+        homes: dict[str, object] = {}
+        for split in ("tuning", "holdout", "fresh"):
+            if args.split in (split, "all"):
+                objections_raised(data[split], split, homes)
 
 
 if __name__ == "__main__":
