@@ -2,8 +2,10 @@
 
 tests/fixtures/drill_holdout.yaml was written and labelled from the rubric's descriptors by a hand that
 never read the scoring code, and nothing was tuned on it (benchmarks/RESULTS.md has the figures and
-their intervals). The floors below sit under the measured values (overall QWK 0.74, pass/fail kappa
-0.64, blocker recall 0.85); real embedder, both knowledge bases ingested (about a minute).
+their intervals). The floors below sit under the measured values (overall QWK 0.75, pass/fail kappa
+0.69, blocker recall 0.85); real embedder, both knowledge bases ingested (about a minute).
+tests/fixtures/drill_holdout_fresh.yaml, written later by another hand, is guarded the same way under its
+own figures (overall 0.73, pass/fail kappa 0.64, blocker precision 1.00).
 """
 
 import sys
@@ -17,9 +19,19 @@ from drill_scoring import FIXTURES, Scorer, _metrics  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def scored():
-    scorer = Scorer(with_model=False)
+def scorer():
+    return Scorer(with_model=False)
+
+
+@pytest.fixture(scope="module")
+def scored(scorer):
     items = yaml.safe_load(FIXTURES["holdout"].read_text(encoding="utf-8"))["answers"]
+    return [(item, scorer.score(item)[0]) for item in items]
+
+
+@pytest.fixture(scope="module")
+def scored_fresh(scorer):
+    items = yaml.safe_load(FIXTURES["holdout_fresh"].read_text(encoding="utf-8"))["answers"]
     return [(item, scorer.score(item)[0]) for item in items]
 
 
@@ -32,6 +44,14 @@ def test_hold_out_agreement_stays_above_its_floors(scored):
 
 def test_no_excellent_answer_fails(scored):
     assert [item["id"] for item, card in scored if item["style"].startswith("excellent") and not card.passed] == []
+
+
+def test_the_fresh_hold_out_stays_above_its_floors(scored_fresh):
+    metrics = _metrics(scored_fresh)
+    assert metrics["overall"] >= 0.68 and metrics["pass kappa"] >= 0.55 and metrics["blocker precision"] >= 0.9
+    excellent_failing = [item["id"] for item, card in scored_fresh if item["style"].startswith("excellent") and not card.passed]
+    stuffed_passing = [item["id"] for item, card in scored_fresh if item["style"] == "stuffed" and card.passed]
+    assert excellent_failing == [] and stuffed_passing == []
 
 
 def test_feedback_quotes_the_reps_own_sentences(scored):
