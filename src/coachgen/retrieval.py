@@ -20,6 +20,9 @@ a filtered search keeps its keyword signal however many documents are filtered a
 document, chunks are ordered the same way with chunk-level BM25, phrases and terms. Expired
 documents are left out unless asked for; stale ones are flagged. ``explain=True`` keeps each
 signal on the hit (:class:`Explanation`).
+
+When ``kb tune`` has fitted an adapter that matches the index (:mod:`coachgen.index.adapter`), every
+cosine above, to chunks and to records, is taken after its map.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from coachgen.errors import InputError
-from coachgen.index import record_vectors
+from coachgen.index import adapter, record_vectors
 from coachgen.index.catalog import Catalog, ChunkRow, Scope
 from coachgen.index.lexical import QueryText, Unit, read_query
 from coachgen.index.vectors import chroma_where
@@ -179,8 +182,8 @@ def _normalised(ranking: list[tuple[str, float]]) -> dict[str, float]:
     return {key: score / best for key, score in ranking} if best > 0 else {}
 
 
-def _similarities(kb: "KnowledgeBase", vector: list[float], chunk_ids: list[str]) -> dict[str, float]:
-    """Cosine similarity of the query to chunks the dense search did not return."""
+def _similarities(kb: "KnowledgeBase", vector: list[float], chunk_ids: list[str], probe: adapter.Probe | None = None) -> dict[str, float]:
+    """Cosine similarity of the query to chunks the dense search did not return (with ``probe``, in the tuned space)."""
     if not chunk_ids:
         return {}
     import numpy as np
@@ -188,7 +191,8 @@ def _similarities(kb: "KnowledgeBase", vector: list[float], chunk_ids: list[str]
     stored = kb.vectors.vectors(chunk_ids)
     if not stored:
         return {}
-    similarities = np.asarray(list(stored.values()), dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+    matrix = np.asarray(list(stored.values()), dtype=np.float32)
+    similarities = matrix @ np.asarray(vector, dtype=np.float32) if probe is None else probe.cosines(matrix, probe.adapter.norms_of(matrix, list(stored)))
     return dict(zip(stored, similarities.astype(float).tolist()))
 
 
@@ -275,7 +279,10 @@ def search(
         return []
     scope = filters.scope(None if include_expired else today)
     vector = query_vector if query_vector is not None else kb.embedder.embed_batch([query])[0]
-    dense = dict(kb.vectors.query(vector, max(CANDIDATES, k * per_doc * 4), filters.where()))
+    tuned = adapter.active(kb)
+    probe = tuned.probe(vector) if tuned is not None else None
+    found = kb.vectors.query(vector if probe is None else probe.direction(), max(CANDIDATES, k * per_doc * 4), filters.where())
+    dense = dict(found) if probe is None else probe.from_store(found)
     text = read_query(query, STOPWORDS)
     exact = _exact(kb.catalog, text, scope)
     doc_lexical = _normalised(kb.catalog.lexical_documents(text.words, LEXICAL_CANDIDATES, DOCUMENT_FTS_WEIGHTS, scope) if text.words else [])
@@ -284,10 +291,12 @@ def search(
     unseen = [key for key in doc_lexical if key not in seen_docs][:LEXICAL_ONLY_DOCUMENTS]
     unseen += [key for key in exact.documents() if key not in seen_docs and key not in unseen][:EXACT_ONLY_DOCUMENTS]
     missing = [chunk_id for ids in kb.catalog.chunk_ids_of_documents(unseen).values() for chunk_id in ids]
-    records = _record_matches(kb, vector)
+    records = _record_matches(kb, vector, probe)
     missing += [chunk_id for chunk_id in records if chunk_id not in dense and chunk_id not in missing]
     missing += [chunk_id for chunk_id in sorted(filters.chunks) if chunk_id not in dense and chunk_id not in missing]
-    dense.update(_similarities(kb, vector, missing))
+    if tuned is not None:  # chunks indexed since tuning (deal logs): their cosines are computed from their vectors
+        missing += [chunk_id for chunk_id in dense if chunk_id not in tuned.norms and chunk_id not in missing]
+    dense.update(_similarities(kb, vector, missing, probe))
     rows.update(kb.catalog.chunks_by_id(missing))
     for chunk_id, similarity in records.items():
         if chunk_id in dense:
@@ -318,7 +327,7 @@ def search(
     return hits
 
 
-def _record_matches(kb: "KnowledgeBase", vector: list[float]) -> dict[str, float]:
+def _record_matches(kb: "KnowledgeBase", vector: list[float], probe: adapter.Probe | None = None) -> dict[str, float]:
     """The chunks holding the records most like the query, with ``RECORD_WEIGHT`` times the record's cosine."""
     import numpy as np
 
@@ -328,7 +337,12 @@ def _record_matches(kb: "KnowledgeBase", vector: list[float]) -> dict[str, float
     chunk_ids, matrix = kb._memo[key][0]
     if not chunk_ids:
         return {}
-    similarities = matrix @ np.asarray(vector, dtype=np.float32)
+    if probe is None:
+        similarities = matrix @ np.asarray(vector, dtype=np.float32)
+    else:
+        if (key, "tuned") not in kb._memo:
+            kb._memo[(key, "tuned")] = [probe.adapter.norms_of(matrix)]
+        similarities = probe.cosines(matrix, kb._memo[(key, "tuned")][0])
     best: dict[str, float] = {}
     for index in np.argsort(-similarities)[:RECORD_CANDIDATES]:
         chunk_id = chunk_ids[index]
