@@ -68,8 +68,18 @@ def ingest(
             progress=lambda source, number, total: bar.update(task, completed=number - 1, total=total, description=source[-40:]),
         )
     _print_report(report, as_json)
+    _note_stale_adapter(kb)
     if report.errors:
         raise typer.Exit(1)
+
+
+def _note_stale_adapter(kb) -> None:
+    """A note on stderr when ``kb tune``'s adapter no longer matches the indexed files (search ignores it)."""
+    from coachgen.index import adapter
+
+    if adapter.path(kb).is_file() and adapter.state(kb) == "stale":
+        err().print("[dim]note: the handbook changed since 'coachgen kb tune', so search ignores its adapter; "
+                    "run 'coachgen kb tune' again, or 'coachgen kb tune --undo'[/dim]")
 
 
 @app.command()
@@ -108,8 +118,10 @@ def search(
 
         for line, hits in zip(lines, search_many(kb, lines, **options)):
             sys.stdout.write(json.dumps({"query": line, "results": [hit.as_dict() for hit in hits]}, ensure_ascii=False) + "\n")
+        _note_stale_adapter(kb)
         return
     hits = run_search(kb, query, **options)
+    _note_stale_adapter(kb)
     if as_json:
         print_json([hit.as_dict() for hit in hits])
         return
@@ -151,6 +163,50 @@ def _why(why) -> list[str]:
         lines.append(f"     documents holding each term, of {why.searched} searched: {counts} (rare: at most {why.rare_limit},"
                      " and not an everyday English word)")
     return lines
+
+
+@app.command()
+def tune(
+    ctx: typer.Context,
+    undo: bool = typer.Option(False, "--undo", help="Delete the adapter: search uses the bundled embedder as shipped again."),
+    status: bool = typer.Option(False, "--status", help="Only say whether an adapter exists and whether search uses it."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Adapt the embedder to this knowledge base, from its own headings and sections (optional; no labels, no download).
+
+    Search uses the adapter until the indexed files change; run it again after ingesting."""
+    from coachgen.index import adapter
+
+    if undo and status:
+        fail("give --undo or --status, not both")
+    kb = open_kb(ctx)
+    if status:
+        state = adapter.state(kb)
+        saved = adapter.load(kb) if state != "none" else None
+        data = {"state": state, "path": str(adapter.path(kb))}
+        if saved is not None:
+            data.update(tuned_at=saved.tuned_at, pairs=len(saved.norms), embedder=saved.embedder)
+        if as_json:
+            print_json(data)
+            return
+        out().print({"none": "no adapter: search uses the bundled embedder as shipped",
+                     "current": f"adapter in use: tuned {data.get('tuned_at')} on {data.get('pairs')} sections",
+                     "stale": "adapter ignored: the handbook changed since it was tuned; run 'coachgen kb tune' again"}[state])
+        return
+    if undo:
+        removed = adapter.remove(kb, on_wait=lambda message: err().print(message))
+        if as_json:
+            print_json({"removed": removed, "path": str(adapter.path(kb))})
+        else:
+            out().print("adapter removed: search uses the bundled embedder as shipped" if removed else "no adapter to remove")
+        return
+    with err().status("tuning the embedder to this knowledge base"):
+        report = adapter.tune(kb, on_wait=lambda message: err().print(message))
+    if as_json:
+        print_json(report.as_dict())
+        return
+    out().print(f"tuned on {report.pairs} sections in {report.seconds:g}s; search uses the adapter until the files change "
+                "('coachgen kb tune --undo' removes it)")
 
 
 @app.command("list")
