@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from coachgen.index.embeddings import OnnxMiniLM  # noqa: E402
 from coachgen.knowledge.defaults import load  # noqa: E402
-from coachgen.note_head import HEAD_FILE, fit  # noqa: E402
+from coachgen.linear_head import fit, save  # noqa: E402
+from coachgen.note_head import HEAD_FILE  # noqa: E402
 from coachgen.note_reading import LABELS, _Exemplars, _words, cue_flags, exemplar_similarities, find_date, head_features  # noqa: E402
 
 LABELLED = ROOT / "tests" / "fixtures" / "note_sentences.yaml"
@@ -53,9 +54,7 @@ def build(embedder: OnnxMiniLM) -> bytes:
         words, date = _words(text), find_date(text)
         rows.append(head_features(vector, exemplar_similarities(exemplars, vector), cue_flags(text, words, date)))
     weights = fit(np.asarray(rows), [LABELS.index(label) for _, label in pairs], len(LABELS))
-    buffer = io.BytesIO()
-    np.savez(buffer, weights=weights.astype(np.float32), labels=np.array(LABELS), embedder=np.array(embedder.name))
-    return buffer.getvalue()
+    return save(weights, LABELS, embedder.name)
 
 
 def main() -> None:

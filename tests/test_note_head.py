@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from coachgen.note_head import CONCERN_MARGIN, NoteHead, _shipped, fit, head_for
+from coachgen.linear_head import LinearHead, fit, shipped
+from coachgen.note_head import CONCERN_MARGIN, HEAD_FILE, NoteHead, head_for
 from coachgen.note_reading import LABELS, N_CUE_FLAGS, read_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,9 +26,9 @@ def test_the_shipped_head_is_what_the_training_script_fits(embedder):
     import io
 
     built = np.load(io.BytesIO(_training_script().build(embedder)))
-    shipped = _shipped()
-    assert shipped is not None and shipped.embedder == embedder.name and shipped.labels == LABELS
-    assert np.abs(built["weights"] - shipped.weights).max() < 1e-3
+    head = shipped(HEAD_FILE)
+    assert head is not None and head.embedder == embedder.name and head.labels == LABELS
+    assert np.abs(built["weights"] - head.weights).max() < 1e-3
 
 
 def test_the_training_set_never_holds_the_sample_s_own_notes():
@@ -67,7 +68,7 @@ def test_another_embedder_reads_by_nearest_exemplars(embedder):
 def _head(concern: float, buying: float) -> NoteHead:
     """A head over one constant feature whose probabilities are proportional to exp(logit)."""
     logits = np.log(np.array([concern, buying, 1e-6, 1e-6, 1e-6, 1 - concern - buying + 1e-6], dtype=np.float32))
-    return NoteHead(weights=np.vstack([np.zeros(len(LABELS), np.float32), logits]), labels=LABELS, embedder="x")
+    return NoteHead(LinearHead(weights=np.vstack([np.zeros(len(LABELS), np.float32), logits]), labels=LABELS, embedder="x"))
 
 
 def test_a_concern_must_beat_a_buying_signal_by_the_margin():
