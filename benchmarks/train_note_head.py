@@ -27,10 +27,15 @@ from coachgen.index.embeddings import OnnxMiniLM  # noqa: E402
 from coachgen.knowledge.defaults import load  # noqa: E402
 from coachgen.linear_head import fit, save  # noqa: E402
 from coachgen.note_head import HEAD_FILE  # noqa: E402
-from coachgen.note_reading import LABELS, _Exemplars, _words, cue_flags, exemplar_similarities, find_date, head_features  # noqa: E402
+from coachgen.note_reading import LABELS, TOP_K, _Exemplars, _words, cue_flags, find_date, head_features  # noqa: E402
 
 LABELLED = ROOT / "tests" / "fixtures" / "note_sentences.yaml"
 TARGET = ROOT / "src" / "coachgen" / "knowledge" / "defaults" / HEAD_FILE
+
+
+def _sample_sentences() -> set[str]:
+    data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
+    return {item["text"] for split in ("tuning", "holdout") for item in data[split] if item["source"] == "sample"}
 
 
 def labelled_pairs() -> list[tuple[str, str]]:
@@ -40,8 +45,22 @@ def labelled_pairs() -> list[tuple[str, str]]:
 
 
 def training_set() -> list[tuple[str, str]]:
-    """(sentence, label) pairs: the generic exemplars, then the labelled sentences."""
-    return [(text, label) for label in LABELS for text in load("note_meaning")["exemplars"][label]] + labelled_pairs()
+    """(sentence, label) pairs: the generic exemplars, then the labelled sentences; none of them a line of the
+    sample's notes (a few short exemplars, such as "Proposal sent.", are also sample lines and are left out)."""
+    sample = _sample_sentences()
+    exemplars = [(text, label) for label in LABELS for text in load("note_meaning")["exemplars"][label]]
+    return [(text, label) for text, label in exemplars + labelled_pairs() if text not in sample]
+
+
+def _similarities_without_self(exemplars: _Exemplars, vector: np.ndarray, text: str) -> dict[str, float]:
+    """``exemplar_similarities`` with the sentence itself left out when it is one of the exemplars, so that a row
+    fitted on never sees the cosine of 1.0 to itself that no note sentence at run time has."""
+    texts = load("note_meaning")["exemplars"]
+    similarities = {}
+    for label, matrix in exemplars.labels:
+        keep = [i for i, exemplar in enumerate(texts[label]) if exemplar != text]
+        similarities[label] = float(np.sort(matrix[keep] @ vector)[-TOP_K:].mean())
+    return similarities
 
 
 def build(embedder: OnnxMiniLM) -> bytes:
@@ -52,7 +71,7 @@ def build(embedder: OnnxMiniLM) -> bytes:
     rows = []
     for (text, _), vector in zip(pairs, vectors):
         words, date = _words(text), find_date(text)
-        rows.append(head_features(vector, exemplar_similarities(exemplars, vector), cue_flags(text, words, date)))
+        rows.append(head_features(vector, _similarities_without_self(exemplars, vector, text), cue_flags(text, words, date)))
     weights = fit(np.asarray(rows), [LABELS.index(label) for _, label in pairs], len(LABELS))
     return save(weights, LABELS, embedder.name)
 

@@ -64,7 +64,7 @@ def test_the_labelled_sets_stay_above_their_measured_floor(embedder):
     tuning and holdout; fresh was never used to fit or choose anything (its floor is under its one measurement)."""
     data = yaml.safe_load(LABELLED.read_text(encoding="utf-8"))
     data["fresh"] = yaml.safe_load(FRESH.read_text(encoding="utf-8"))["holdout"]
-    for split, floor, most_flipped in (("tuning", 0.88, 2), ("holdout", 0.70, 3), ("fresh", 0.56, 5)):
+    for split, floor, most_flipped in (("tuning", 0.85, 3), ("holdout", 0.72, 4), ("fresh", 0.58, 2)):
         items = data[split]
         readings = read_sentences(embedder, [item["text"] for item in items])
         accuracy = sum(item["label"] == r.label for item, r in zip(items, readings)) / len(items)

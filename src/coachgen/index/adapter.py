@@ -186,21 +186,25 @@ def tune(kb: "KnowledgeBase", on_wait: Callable[[str], None] | None = None) -> T
     start = time.perf_counter()
     if kb.catalog.get_meta("collection") is None:
         raise InputError("the knowledge base is empty; run 'coachgen kb ingest' first, then 'coachgen kb tune'")
-    with kb.write_lock(on_wait):  # the files must not change between reading them and saving their fingerprint
-        own = {row.source for row in kb.catalog.files() if row.root == RECORDS_ROOT}
-        rows = [row for row in kb.catalog.iter_chunks() if row.source not in own]
-        stored = kb.vectors.vectors([row.id for row in rows])
-        rows = [row for row in rows if row.id in stored]
-        if len(rows) < MIN_PAIRS:
-            raise InputError(f"only {len(rows)} sections are indexed; tuning needs at least {MIN_PAIRS} (ingest more of the handbook first)")
-        chunks = np.asarray([stored[row.id] for row in rows], dtype=np.float32)
-        anchors = np.asarray(kb.embedder.embed_batch([row.section for row in rows]), dtype=np.float32)
-        if anchors.shape[1] != chunks.shape[1]:
-            raise IndexError_("the index's vectors and the embedder's differ in size; run 'coachgen kb reindex' first")
-        weights = fit(anchors, np.arange(len(rows)), chunks)
-        norms = np.linalg.norm(chunks @ weights.T, axis=1).astype(np.float32)
-        target = path(kb)
-        _save(target, weights, [row.id for row in rows], norms, fingerprint(kb), kb.catalog.get_meta("embedder") or "")
+    before = fingerprint(kb)  # fitted without the write lock (it can take minutes); saved under it only if nothing changed
+    own = {row.source for row in kb.catalog.files() if row.root == RECORDS_ROOT}
+    rows = [row for row in kb.catalog.iter_chunks() if row.source not in own]
+    stored = kb.vectors.vectors([row.id for row in rows])
+    rows = [row for row in rows if row.id in stored]
+    if len(rows) < MIN_PAIRS:
+        raise InputError(f"only {len(rows)} sections are indexed; tuning needs at least {MIN_PAIRS} (ingest more of the handbook first)")
+    chunks = np.asarray([stored[row.id] for row in rows], dtype=np.float32)
+    anchors = np.asarray(kb.embedder.embed_batch([row.section for row in rows]), dtype=np.float32)
+    if anchors.shape[1] != chunks.shape[1]:
+        raise IndexError_("the index's vectors and the embedder's differ in size; run 'coachgen kb reindex' first")
+    weights = fit(anchors, np.arange(len(rows)), chunks)
+    norms = np.linalg.norm(chunks @ weights.T, axis=1).astype(np.float32)
+    target = path(kb)
+    with kb.write_lock(on_wait):
+        if fingerprint(kb) != before:
+            raise InputError("the knowledge base's files changed while tuning; run 'coachgen kb tune' again")
+        _save(target, weights, [row.id for row in rows], norms, before, kb.catalog.get_meta("embedder") or "")
+    kb.forget_searches()
     return TuneReport(len(rows), round(time.perf_counter() - start, 1),
                       round(float(np.linalg.norm(weights - np.eye(len(weights)))), 3), str(target))
 
@@ -245,7 +249,9 @@ def load(kb: "KnowledgeBase") -> Adapter | None:
             if len(ids) != len(norms) or not (norms > 0).all():
                 raise ValueError("the chunks' lengths are missing")
             return Adapter(weights, dict(zip(ids, norms.tolist())), str(data["fingerprint"]), str(data["embedder"]), str(data["tuned_at"]))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except FileNotFoundError:  # removed by another process since the check above
+        return None
+    except (OSError, ValueError, TypeError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexError_(f"{target} is not a coachgen adapter ({exc}); run 'coachgen kb tune' again or 'coachgen kb tune --undo'") from None
 
 
@@ -273,5 +279,7 @@ def remove(kb: "KnowledgeBase", on_wait: Callable[[str], None] | None = None) ->
             path(kb).unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise InputError(f"cannot remove the adapter {path(kb)}: {exc.strerror or exc}") from None
     kb.forget_searches()
     return True

@@ -1,0 +1,57 @@
+"""Blocker patterns read context: ordinary sentences that share a blocker's words pass, real giveaways do not,
+in the default rubric and in the sample's own."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from coachgen.knowledge.defaults import load
+from coachgen.rubric import parse_rubric
+
+ROOT = Path(__file__).resolve().parents[1]
+RUBRICS = [parse_rubric(copy.deepcopy(load("rubric")), "default"),
+           parse_rubric(yaml.safe_load((ROOT / "knowledge" / "rubrics" / "objection-handling.yaml").read_text()), "sample")]
+COMPETITORS = ("Rivalco", "Otherware")
+
+INNOCENT = [
+    "The implementation work is on us, not your team.",
+    "That's on me, I should have sent the figures sooner.",
+    "What's the number you need to see in the business case?",
+    "If you drop the training module, the fee comes down accordingly.",
+    "We could start with a lower number of seats for the pilot.",
+    "The enterprise plan's price includes the audit log.",
+    "We discount only when the term is longer.",
+    "Leave it with me and I'll check with engineering and come back by Friday.",
+    "There's no question that it's a big decision for you.",
+    "I'll have a written answer for you before Thursday's meeting.",
+    "We'll check in with you on every single milestone.",
+    "We won't see another price review under this contract until 2027.",
+    "Your engineers said they don't want to be a test case, and that's fair.",
+    "They told me the last rollout felt shaky, and I understand why that worries you.",
+    "If you'll host a site visit for another customer, I can bring the subscription down a little.",
+]
+GIVEAWAYS = [
+    ("I'll knock 15% off if you do the deal today.", "unearned-discount"),
+    ("I'll take 10% off and agree to your payment terms.", "unearned-discount"),
+    ("The first three months are on me.", "unearned-discount"),
+    ("I'll leave the connector off the invoice, you won't pay for it.", "unearned-discount"),
+    ("Rivalco treats its customers like hostages.", "attacks-competitor"),
+    ("Disputes will go to zero the month you switch it on.", "overpromise"),
+    ("It pays for itself in a month, take it from me.", "overpromise"),
+]
+
+
+@pytest.mark.parametrize("rubric", RUBRICS, ids=["default", "sample"])
+@pytest.mark.parametrize("sentence", INNOCENT)
+def test_ordinary_sentences_are_not_blockers(rubric, sentence):
+    assert [b.id for b in rubric.blockers if b.matches(sentence, sentence, COMPETITORS)] == []
+
+
+@pytest.mark.parametrize("rubric", RUBRICS, ids=["default", "sample"])
+@pytest.mark.parametrize("sentence, blocker", GIVEAWAYS)
+def test_giveaways_said_in_other_words_are_blockers(rubric, sentence, blocker):
+    assert blocker in [b.id for b in rubric.blockers if b.matches(sentence, sentence, COMPETITORS)]
