@@ -53,28 +53,7 @@ def unit(matrix: np.ndarray) -> np.ndarray:
 def train(anchors: np.ndarray, targets: np.ndarray, chunks: np.ndarray, both: bool, tau: float, lam: float,
           steps: int) -> np.ndarray:
     """``W`` mapping both sides (what ``kb tune`` fits), or only the query: then the chunks stay as stored."""
-    if both:
-        return adapter.fit(anchors, targets, chunks, tau, lam, steps)
-    identity = np.eye(anchors.shape[1])
-    weights = identity.copy()
-    first, second = np.zeros_like(weights), np.zeros_like(weights)
-    a, k, n = anchors.astype(np.float64), chunks.astype(np.float64), len(anchors)
-    for step in range(1, steps + 1):
-        mapped = a @ weights.T
-        a_norm = np.linalg.norm(mapped, axis=1, keepdims=True)
-        q = mapped / a_norm
-        logits = q @ k.T / tau
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
-        probs[np.arange(n), targets] -= 1
-        probs /= n * tau
-        d_q = probs @ k
-        grad = ((d_q - q * (d_q * q).sum(axis=1, keepdims=True)) / a_norm).T @ a + 2 * lam * (weights - identity)
-        first = 0.9 * first + 0.1 * grad
-        second = 0.999 * second + 0.001 * grad**2
-        weights -= adapter.LEARNING_RATE * (first / (1 - 0.9**step)) / (np.sqrt(second / (1 - 0.999**step)) + 1e-8)
-    return weights.astype(np.float32)
+    return adapter.fit(anchors, targets, chunks, tau, lam, steps, both=both)
 
 
 class MappedStore:

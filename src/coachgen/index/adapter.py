@@ -137,11 +137,13 @@ def fingerprint(kb: "KnowledgeBase") -> str:
 
 
 def fit(anchors: "np.ndarray", targets: "np.ndarray", chunks: "np.ndarray", tau: float = TAU, lam: float = LAM,
-        steps: int = STEPS, seed: int = 0) -> "np.ndarray":
+        steps: int = STEPS, seed: int = 0, both: bool = True) -> "np.ndarray":
     """``W`` minimising the mean InfoNCE loss of ``cos(W anchor, W chunk)`` plus ``lam * ||W - I||^2`` (full-batch Adam).
 
     ``targets[i]`` is the row of ``chunks`` that ``anchors[i]`` belongs to; every chunk is a negative for
-    the others. A large knowledge base is sampled each step (``MAX_PAIRS``, ``MAX_CANDIDATES``).
+    the others. A large knowledge base is sampled each step (``MAX_PAIRS``, ``MAX_CANDIDATES``). With
+    ``both=False`` only the anchor side is mapped and the (unit-length) chunks stay as stored: the query-only
+    variant the benchmark compares.
     """
     np = _np()
     rng = np.random.default_rng(seed)
@@ -160,18 +162,23 @@ def fit(anchors: "np.ndarray", targets: "np.ndarray", chunks: "np.ndarray", tau:
         mapped_a = a @ weights.T
         norm_a = np.linalg.norm(mapped_a, axis=1, keepdims=True)
         q = mapped_a / norm_a
-        mapped_c = c @ weights.T
-        norm_c = np.linalg.norm(mapped_c, axis=1, keepdims=True)
-        k = mapped_c / norm_c
+        if both:
+            mapped_c = c @ weights.T
+            norm_c = np.linalg.norm(mapped_c, axis=1, keepdims=True)
+            k = mapped_c / norm_c
+        else:
+            k = c
         logits = q @ k.T / tau
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         probs /= probs.sum(axis=1, keepdims=True)
         probs[np.arange(n), t] -= 1
         probs /= n * tau  # the loss's gradient with respect to q k^T
-        d_q, d_k = probs @ k, probs.T @ q
+        d_q = probs @ k
         grad = ((d_q - q * (d_q * q).sum(axis=1, keepdims=True)) / norm_a).T @ a + 2 * lam * (weights - identity)
-        grad += ((d_k - k * (d_k * k).sum(axis=1, keepdims=True)) / norm_c).T @ c
+        if both:
+            d_k = probs.T @ q
+            grad += ((d_k - k * (d_k * k).sum(axis=1, keepdims=True)) / norm_c).T @ c
         first = 0.9 * first + 0.1 * grad
         second = 0.999 * second + 0.001 * grad**2
         weights -= LEARNING_RATE * (first / (1 - 0.9**step)) / (np.sqrt(second / (1 - 0.999**step)) + 1e-8)
