@@ -143,3 +143,13 @@ def test_a_buyer_line_must_voice_its_objection():
     objection = "Procurement says every vendor must cut 15% to stay in the process."
     assert voices("Procurement wants every supplier to take 15% off.", objection)
     assert not voices("Thanks for coming in today, how was the drive over?", objection)
+
+
+def test_a_rubric_pattern_lends_the_draft_checks_no_words():
+    """Words inside a regular expression of the team's files (a blocker pattern's alternatives) are not words the team writes,
+    so a capitalised 'Bill' in a draft is still a name nobody gave; the same word in the team's prose is ordinary."""
+    from coachgen.artifacts.drafts import ordinary_words
+
+    patterns = "patterns:\n  - '\\b(give|offer)\\b.{0,40}(\\bdiscount|\\bbill\\b|\\bquill)'\n  - '(zorble|quill) (is|are) on (me|us)'\n"
+    assert not {"bill", "quill", "zorble"} & ordinary_words([patterns])
+    assert "quill" in ordinary_words([patterns, "We send the quill with every order. | Stage | Exit |"])
