@@ -153,3 +153,14 @@ def test_a_rubric_pattern_lends_the_draft_checks_no_words():
     patterns = "patterns:\n  - '\\b(give|offer)\\b.{0,40}(\\bdiscount|\\bbill\\b|\\bquill)'\n  - '(zorble|quill) (is|are) on (me|us)'\n"
     assert not {"bill", "quill", "zorble"} & ordinary_words([patterns])
     assert "quill" in ordinary_words([patterns, "We send the quill with every order. | Stage | Exit |"])
+
+
+def test_a_field_that_restates_its_request_or_stops_mid_sentence_is_caught():
+    from coachgen.artifacts.drafts import cut_off, echoes
+
+    asked = ["The least the rep accepts before ending the call."]
+    assert echoes("The least the rep accepts before ending the call is a dated review.", asked, ["minimum outcome"])
+    assert echoes("Minimum outcome: a dated review", [], ["minimum outcome"]) and echoes("Agendas: pricing", [], ["agenda"])
+    assert echoes("A dated legal review with procurement before we end.", asked, ["minimum outcome"]) is None
+    assert cut_off("They agree on an annual prepayment,") and cut_off("We agree the scope and the")
+    assert not cut_off("Recap the close target") and not cut_off("A dated legal review.")

@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 
 from dateutil import parser as dateparser
 
-__all__ = ["DraftContext", "NAME_DOCUMENTS", "check_draft", "checker", "draft_checker", "known_words", "citations_invented", "dates_invented", "embedding_similarity", "junk",
+__all__ = ["DraftContext", "NAME_DOCUMENTS", "check_draft", "checker", "cut_off", "draft_checker", "echoes", "known_words", "citations_invented", "dates_invented", "embedding_similarity", "junk",
            "names_invented", "numbers_invented", "ordinary_words", "parse_draft", "prompt_headings", "same_word", "stem", "team_words",
            "voices"]
 
@@ -148,6 +148,31 @@ def junk(text: str, headings: Iterable[str] = ()) -> str | None:
             return f"the prompt's heading '{heading}'"
         if re.search(rf"(?:^|\n)\s*{re.escape(heading)}\s*(?::|\n|$)", text, re.IGNORECASE):
             return f"the prompt's heading '{heading}'"
+    return None
+
+
+_DANGLING = frozenset("and or but the a an to of with that which for in on by as at from than your our their its".split())
+
+
+def cut_off(text: str) -> bool:
+    """True when ``text`` stops mid-sentence: on a comma, colon, dash or an open bracket, or on a word that needs another."""
+    stripped = text.rstrip()
+    words = _WORD.findall(stripped)
+    return bool(stripped) and (stripped[-1] in ",;:-(–—" or (stripped[-1].isalpha() and bool(words) and words[-1].lower() in _DANGLING))
+
+
+def echoes(text: str, instructions: Iterable[str] = (), labels: Iterable[str] = (), run: int = 5) -> str | None:
+    """How ``text`` restates its request instead of answering it (``run`` words in a row of an instruction, or a field's
+    label opening it: "Objective: ..."), or None."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    grams = {tuple(words[i:i + run]) for i in range(len(words) - run + 1)}
+    for instruction in instructions:
+        asked = [w.lower() for w in _WORD.findall(instruction)]
+        if any(tuple(asked[i:i + run]) in grams for i in range(len(asked) - run + 1)):
+            return f"it repeats the request '{instruction}'"
+    for label in labels:
+        if re.match(rf"\W*{re.escape(label)}s?\s*:", text, re.IGNORECASE):
+            return f"it opens with the label '{label}:'"
     return None
 
 
@@ -365,6 +390,11 @@ def check_draft(artifact: str, fields: dict[str, Any], context: DraftContext) ->
         least = 1 if name.startswith("agenda") else 3
         if _not_prose(text, least):
             add(f"{name} is not a sentence of words")
+        elif cut_off(text):
+            add(f"{name} stops mid-sentence")
+        echo = echoes(text, *_requests(artifact))
+        if echo:
+            add(f"{name}: {echo}; write the answer itself")
     joined = "\n".join(text for _, text in texts)
     role = _role_problem(artifact, joined)
     if role:
@@ -433,6 +463,17 @@ def _artifact_problems(artifact: str, fields: dict[str, Any], texts: list[tuple[
         if context.strengths and not any(_names_skill(note, skill) for skill in context.strengths):
             problems.append("it does not name what the rep does well")
     return problems
+
+
+@cache
+def _requests(artifact: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What ``artifact``'s schema asks for, which a draft answers rather than restates: the fields' descriptions and labels."""
+    import importlib
+
+    module, name = _SCHEMAS[artifact]
+    fields = getattr(importlib.import_module(module), name).model_fields
+    asked = tuple(f.description for key, f in fields.items() if f.description and key != "sources")
+    return asked, tuple(key.replace("_", " ") for key in fields if key != "sources")
 
 
 _SCHEMAS = {"prep": ("coachgen.artifacts.call_plan", "PlanDraft"), "debrief": ("coachgen.artifacts.debrief", "DebriefDraft"),
