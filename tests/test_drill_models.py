@@ -42,7 +42,8 @@ def test_interactive_drill_with_the_real_embedded_model(sample_copy):
 
 def test_train_with_the_real_embedded_model(sample_copy, tmp_path):
     ics = tmp_path / "tom.ics"
-    result = CliRunner().invoke(app, ["train", "Tom Reilly", "--as-of", "2026-11-20", "--format", "json", "--ics", str(ics)])
+    result = CliRunner().invoke(app, ["train", "Tom Reilly", "--as-of", "2026-11-20", "--format", "json", "--ics", str(ics)],
+                                env={"COACHGEN_LLM_SKIP": "none"})
     assert result.exit_code == 0, result.output
     plan = DevelopmentPlan.model_validate_json(result.stdout)
     assert plan.header.model.startswith("llama.cpp:SmolLM2-135M") and plan.header.output_tokens > 0

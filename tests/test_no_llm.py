@@ -71,10 +71,27 @@ def test_skip_names_one_artifact_and_others_still_use_the_model(sample_kb, monke
     assert not isinstance(chat_model(sample_kb, artifact="debrief"), NoModel)
 
 
+def test_the_bundled_model_is_not_asked_for_what_it_writes_unusably_unless_skip_says_so(sample_kb, monkeypatch):
+    """Unset COACHGEN_LLM_SKIP: the bundled model's measured defaults (bundled_model.yaml); another model, or
+    COACHGEN_LLM_SKIP=none, is asked for every artifact."""
+    from coachgen.knowledge.defaults import load
+
+    monkeypatch.setattr(models, "make_chat_model", lambda settings: fake(GOOD_PLAN))
+    home = sample_kb.settings.home
+    bundled = load("bundled_model")["skips"]
+    assert set(bundled) <= {"prep", "debrief", "drill", "train"} and "drill" not in bundled
+    for environ, skipped in (({}, set(bundled)), ({"COACHGEN_LLM_SKIP": "none"}, set()),
+                             ({"COACHGEN_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, set()), ({"COACHGEN_LLM_SKIP": "drill"}, {"drill"})):
+        monkeypatch.setattr(sample_kb, "settings", load_settings(home=home, environ=environ))
+        assert {a for a in ("prep", "debrief", "drill", "train") if isinstance(chat_model(sample_kb, artifact=a), NoModel)} == skipped
+    monkeypatch.setattr(sample_kb, "settings", load_settings(home=home, environ={}))
+    assert "COACHGEN_LLM_SKIP=none" in chat_model(sample_kb, artifact="prep").reason
+
+
 def test_an_unknown_artifact_in_skip_is_one_clear_error(sample_copy):
     result = _cli(sample_copy, "prep", "D-1001", COACHGEN_LLM_SKIP="prep,plans")
     assert result.exit_code == 1
-    assert "'plans' is not one of prep, debrief, drill, train" in result.output and "Traceback" not in result.output
+    assert "'plans' is not one of prep, debrief, drill, train, or none" in result.output and "Traceback" not in result.output
 
 
 def test_model_written_parts_are_marked_in_json_and_markdown(sample_kb):

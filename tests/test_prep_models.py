@@ -13,7 +13,7 @@ from coachgen.settings import load_settings
 
 def test_prep_with_the_real_embedded_model(sample_copy, tmp_path):
     out = tmp_path / "plan.json"
-    result = CliRunner().invoke(app, ["prep", "D-1001", "--format", "json", "-o", str(out)])
+    result = CliRunner().invoke(app, ["prep", "D-1001", "--format", "json", "-o", str(out)], env={"COACHGEN_LLM_SKIP": "none"})
     assert result.exit_code == 0, result.output
     plan = CallPlan.model_validate_json(out.read_text())
     assert plan.header.model.startswith("llama.cpp:SmolLM2-135M")

@@ -49,8 +49,10 @@ class Settings(BaseModel):
     )
     llm: Literal["auto", "none"] = Field(
         "auto", description="auto: the endpoint when one is set, else the embedded model; none: every artifact without a chat model (as --no-llm).")
-    llm_skip: str = Field("", description="Artifacts written without the chat model, comma-separated from prep, debrief, drill, train "
-                          "(where a model only wastes time; their fallback prose is used and says so).")
+    llm_skip: str | None = Field(None, description="Artifacts written without the chat model, comma-separated from prep, debrief, drill, "
+                                 "train (where a model only wastes time; their fallback prose is used and says so); 'none' skips none. "
+                                 "Unset: none with a configured model, and those the bundled model does not write usably with it "
+                                 "(prep, debrief, train; knowledge/defaults/bundled_model.yaml).")
     llm_model_path: Path | None = Field(None, description="A GGUF file for the in-process llama.cpp model (default: bundled SmolLM2-135M).")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible chat endpoint; set to use it instead of llama.cpp.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the chat endpoint.")
@@ -114,15 +116,29 @@ class Settings(BaseModel):
 
     @field_validator("llm_skip")
     @classmethod
-    def _known_artifacts(cls, value: str) -> str:
-        unknown = sorted({a.strip().lower() for a in value.split(",") if a.strip()} - set(MODEL_ARTIFACTS))
+    def _known_artifacts(cls, value: str | None) -> str | None:
+        named = {a.strip().lower() for a in (value or "").split(",") if a.strip()}
+        unknown = sorted(named - set(MODEL_ARTIFACTS) - {"none"})
         if unknown:
-            raise ValueError(f"'{unknown[0]}' is not one of {', '.join(MODEL_ARTIFACTS)}")
+            raise ValueError(f"'{unknown[0]}' is not one of {', '.join(MODEL_ARTIFACTS)}, or none")
+        if "none" in named and len(named) > 1:
+            raise ValueError("'none' skips no artifact, so it names no other")
         return value
 
+    def skipped_artifacts(self) -> tuple[set[str], bool]:
+        """The artifacts written without the chat model, and whether that is the bundled model's default (no
+        ``COACHGEN_LLM_SKIP``, no other model configured) rather than the setting."""
+        if self.llm_skip is not None:
+            return {a.strip().lower() for a in self.llm_skip.split(",")} - {"none", ""}, False
+        if self.llm_base_url or self.llm_model_path:
+            return set(), False
+        from coachgen.knowledge.defaults import load
+
+        return set(load("bundled_model")["skips"]), True
+
     def skips_model(self, artifact: str) -> bool:
-        """True when ``artifact`` is written without the chat model (``COACHGEN_LLM=none`` or ``COACHGEN_LLM_SKIP``)."""
-        return self.llm == "none" or artifact in {a.strip().lower() for a in self.llm_skip.split(",")}
+        """True when ``artifact`` is written without the chat model (``COACHGEN_LLM=none``, or :meth:`skipped_artifacts`)."""
+        return self.llm == "none" or artifact in self.skipped_artifacts()[0]
 
     def stuck_limits(self) -> dict[str, int]:
         """``stuck_days`` as a stage -> days mapping."""

@@ -97,5 +97,7 @@ def chat_model(kb: "KnowledgeBase", show_sent: bool = False, artifact: str | Non
     if kb.settings.llm == "none":
         return models.NoModel("COACHGEN_LLM=none")
     if artifact is not None and kb.settings.skips_model(artifact):
+        if kb.settings.skipped_artifacts()[1]:
+            return models.NoModel(f"the bundled model writes no usable {artifact} draft; COACHGEN_LLM_SKIP=none asks it anyway")
         return models.NoModel(f"COACHGEN_LLM_SKIP names {artifact}")
     return guard(kb, models.make_chat_model(kb.settings), show_sent)

@@ -60,7 +60,7 @@ class Session:
 
     def chat(self, kb: "KnowledgeBase", artifact: str, no_llm: bool = False) -> tuple[Any, str]:
         """The chat model for ``artifact`` as the CLI picks it (guarded: redaction and audit; none with ``no_llm``,
-        ``COACHGEN_LLM=none`` or ``COACHGEN_LLM_SKIP``), and how headers name it."""
+        ``COACHGEN_LLM=none``, ``COACHGEN_LLM_SKIP`` or the bundled model's defaults), and how headers name it."""
         from coachgen.llm.guard import chat_model
         from coachgen.llm.models import model_label
 

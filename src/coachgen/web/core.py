@@ -141,7 +141,7 @@ class WebState:
 
     def model(self, kb: "KnowledgeBase", artifact: str) -> Any:
         """The chat model for one job writing ``artifact``: the injected factory's (tests), else the configured model,
-        guarded (none where ``COACHGEN_LLM`` or ``COACHGEN_LLM_SKIP`` say so)."""
+        guarded (none where ``COACHGEN_LLM`` or ``COACHGEN_LLM_SKIP``, or the bundled model's defaults, say so)."""
         if self.model_factory is not None:
             return self.model_factory(kb)
         from coachgen.llm.guard import chat_model
