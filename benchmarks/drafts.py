@@ -23,6 +23,7 @@ import functools
 import inspect
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,8 @@ RULES = (  # rule id: words of the problem message that name it (the artifacts' 
     ("not JSON", ("Expecting", "Unterminated", "Extra data", "Invalid control", "the answer is not JSON", "holds no JSON")),
     ("schema", ("Field required", "Input should", "String should", "List should", "does not fit the schema")),
     ("echoed prompt", ("repeats the instructions",)),
+    ("echoed request", ("repeats the request", "opens with the label")),
+    ("cut off", ("stops mid-sentence",)),
     ("junk", ("junk in",)),
     ("code-like token", ("code-like tokens",)),
     ("citation", ("citations [",)),
@@ -154,6 +157,7 @@ class Collection:
         self.real = structured.generate_structured
         self.rows: list[dict[str, Any]] = []
         self.seconds = 0.0
+        self.spent: dict[tuple[str, str], float] = collections.defaultdict(float)  # model seconds per (artifact, subject)
 
     def generate(self, model: Any, messages: list[Any], schema: Any, check: Any = None, sources: set[int] | None = None, prose: bool = False) -> Any:
         artifact, scope = _caller_locals()
@@ -167,6 +171,7 @@ class Collection:
             return self.real(recorder, messages, schema, check=check, sources=sources, prose=prose)
         finally:
             self.seconds += time.perf_counter() - start
+            self.spent[artifact, self.subject] += time.perf_counter() - start
             for attempt, raw in enumerate(recorder.answers, 1):
                 fields, problem = judge(raw, schema, messages, check)
                 row = {"corpus": self.corpus, "artifact": artifact, "subject": self.subject, "attempt": attempt, "raw": raw,
@@ -327,6 +332,7 @@ def main() -> None:
     artifacts = set(args.artifact or ARTIFACTS)
     corpora = ("sample", "northwind") if args.corpus == "both" else (args.corpus,)
     rows, seconds = [], 0.0
+    spent: dict[str, list[float]] = collections.defaultdict(list)
     with args.out.open("w", encoding="utf-8") as out:
         for corpus in corpora:
             kb = open_corpus(corpus)
@@ -337,8 +343,13 @@ def main() -> None:
                 run_corpus(kb, collection, artifacts, args.limit)
             rows += collection.rows
             seconds += collection.seconds
+            for (artifact, _), taken in collection.spent.items():
+                spent[artifact].append(taken)
             print(f"{corpus}: {len(collection.rows)} drafts in {collection.seconds:.0f} s of model time", file=sys.stderr)
-    print(f"{len(rows)} drafts, {seconds:.0f} s of model time, checks: {args.checks}\n")
+    print(f"{len(rows)} drafts, {seconds:.0f} s of model time, checks: {args.checks}")
+    for artifact, taken in spent.items():
+        print(f"model time per {artifact}: median {statistics.median(taken):.1f} s over {len(taken)} ({', '.join(f'{t:.0f}' for t in taken)})")
+    print()
     print(summary(rows))
 
 
