@@ -1,9 +1,9 @@
 """Note-sentence reading against hand labels: precision and recall per class, speaker and MEDDPICC accuracy.
 
-The labels are ``tests/fixtures/note_sentences.yaml`` (written from the two CRM exports by a helper who did
+The labels are ``tests/fixtures/note_sentences.yaml`` (written from the two CRM exports by a second hand that did
 not read coachgen's code; its ``tuning`` list was used to tune the cue weights, and both lists, read twice,
 now train the head of ``train_note_head.py``) and ``tests/fixtures/note_sentences_fresh.yaml`` (written
-later by another helper, never used to fit or choose anything: the ``fresh`` split). A majority-class
+later by another hand, never used to fit or choose anything: the ``fresh`` split). A majority-class
 baseline is printed in the same run; ``--nearest`` reads without the trained head, as under any other embedder.
 
 ``--objections`` also asks the question that matters downstream: how many sentences of each class make a

@@ -55,3 +55,48 @@ def test_ordinary_sentences_are_not_blockers(rubric, sentence):
 @pytest.mark.parametrize("sentence, blocker", GIVEAWAYS)
 def test_giveaways_said_in_other_words_are_blockers(rubric, sentence, blocker):
     assert blocker in [b.id for b in rubric.blockers if b.matches(sentence, sentence, COMPETITORS)]
+
+
+# Rules composed from parts, read over a whole sentence; what excuses them may follow in the next sentence.
+COMPOSED = [
+    ("We'll keep you on the rate we usually keep for our biggest accounts.", "unearned-discount"),
+    ("I won't charge you the setup fee this time.", "unearned-discount"),
+    ("You'd get the same price as a customer on our longest plan.", "unearned-discount"),
+    ("Let's call it forty down to thirty and leave it there.", "unearned-discount"),
+    ("The second year's licences are on us.", "unearned-discount"),
+    ("Once it's live, your team won't chase a late approval ever again.", "overpromise"),
+    ("Your reports will balance every single month, no question.", "overpromise"),
+    ("With the alerts on, missed deadlines simply disappear.", "overpromise"),
+]
+NOT_COMPOSED = [
+    ("If you sign for two years, we'll keep you on the rate we usually reserve for bigger accounts.", None),
+    ("We'll keep you on the rate we usually reserve for bigger accounts.", "In return we'd ask for a two-year term."),
+    ("There's no setup fee; it's part of every plan.", None),
+    ("The price is the same for ten users as for five.", None),
+    ("We won't change the terms again without telling you first.", None),
+    ("I can't promise it will never fail, but outages are rare.", None),
+    ("If the data is clean, most of the errors stop.", None),
+    ("We'll check every single invoice with you during the pilot.", None),
+    ("You said your team will never open another spreadsheet again, and I believe you.", None),
+    ("Small tools that simply disappear are the hardest to keep track of.", None),
+]
+
+
+@pytest.mark.parametrize("rubric", RUBRICS, ids=["default", "sample"])
+@pytest.mark.parametrize("sentence, blocker", COMPOSED)
+def test_composed_rules_find_the_behaviour_in_other_words(rubric, sentence, blocker):
+    assert blocker in [b.id for b in rubric.blockers if b.shows(sentence, None, COMPETITORS)]
+
+
+@pytest.mark.parametrize("rubric", RUBRICS, ids=["default", "sample"])
+@pytest.mark.parametrize("sentence, following", NOT_COMPOSED)
+def test_composed_rules_leave_trades_refusals_and_own_commitments_alone(rubric, sentence, following):
+    assert [b.id for b in rubric.blockers if b.shows(sentence, following, COMPETITORS)] == []
+
+
+@pytest.mark.parametrize("rubric", RUBRICS, ids=["default", "sample"])
+def test_a_competitor_blocker_knows_its_subject(rubric):
+    about = next(b for b in rubric.blockers if b.id == "attacks-competitor").about
+    assert about is not None and about.names("Rivalco bills per seat.", COMPETITORS)
+    assert about.carries("Their support desk closes at five.", COMPETITORS)
+    assert about.neutral("Rivalco's app is quick.", COMPETITORS) == "they app is quick."

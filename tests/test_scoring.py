@@ -139,3 +139,27 @@ def test_a_rubric_without_exemplars_borrows_the_defaults(embedder):
     bare = RUBRIC.model_copy(update={"criteria": [c.model_copy(update={"exemplars": {}}) for c in RUBRIC.criteria], "sha256": "bare"})
     assert level("explore", "Compared to what? And how do you budget for AP tools today?", embedder) == \
         run_check("explore", read_answer(["Compared to what? And how do you budget for AP tools today?"], PRICE, "", bare, embedder)).level
+
+
+def test_a_competitor_run_down_in_other_words_is_a_blocker_and_a_fair_comparison_is_not(embedder):
+    from coachgen.answer_reading import Material
+
+    def blocked(answer: str) -> list[str]:
+        reading = read_answer([answer], "We already use Rivalco.", "", DEFAULT, embedder, Material(competitors=["Rivalco"]))
+        return [b.id for b, _ in reading.blocked]
+
+    assert "attacks-competitor" in blocked("Honestly, Rivalco stopped caring about the people who pay them a long time ago.")
+    assert "attacks-competitor" not in blocked("Rivalco bills per user; we bill per site, with every user included.")
+
+
+def test_a_question_about_what_was_just_said_confirms_the_answer_landed(embedder):
+    answer = ("Paying more than you planned is hard to defend. Customers cut the cost of each invoice by two thirds in the first year. "
+              "Does that change how the number looks next to your budget?")
+    assert level("confirm", answer, embedder) >= 4
+
+
+def test_the_buyers_own_absolute_echoed_back_is_not_an_overpromise(embedder):
+    objection = "Our drivers will never use another app."
+    echoed = read_answer(["Drivers who will never use another app are exactly who we built this for."], objection, "", DEFAULT, embedder)
+    promised = read_answer(["Your drivers won't chase a paper form ever again."], objection, "", DEFAULT, embedder)
+    assert [b.id for b, _ in echoed.blocked] == [] and [b.id for b, _ in promised.blocked] == ["overpromise"]

@@ -5,14 +5,17 @@ it by meaning, its place in the answer, and parsed facts (a question, a time, pe
 the team's material). Stock phrases with nothing behind them earn the middle of the scale at most.
 
 - ``acknowledge``: the opening unit: arguing (1), a token acknowledgement turned with "but" (2), stock
-  words (3), a real acknowledgement (4), in the buyer's own terms (5); only later: 3.
-- ``explore``: questions about the objection: leading or closed (2), stock or asked after answering (3),
-  open and before the answer (4), two or more open ones (5).
+  words (3), a real acknowledgement (4), in the buyer's own terms (5); only later: 3. An opening that takes
+  up the buyer's concern in their own words (shared content words) is not read as arguing.
+- ``explore``: questions about the objection (asked before answering, or offering the buyer alternatives):
+  leading or closed (2), stock or asked after answering (3), open and before the answer (4), two or more (5).
 - ``respond_value``: statements that answer the concern: generic claims (2), a relevant point (3),
-  specific evidence from the team's material (4), framed in the buyer's situation (5).
-- ``confirm``: a check that the answer landed: assumed (2), loose (3), asked (4), plus "anything else" (5);
-  at most 3 when nothing was answered.
-- ``next_step``: vague (2), a step without a time (3), with a time (4), with the right people and an ask (5).
+  specific evidence from the team's material (a figure it states, a customer its proof records name) (4),
+  framed in the buyer's situation (5).
+- ``confirm``: a check that the answer landed (a question about what the rep just said: "does that...",
+  after an answer): assumed (2), loose (3), asked (4), plus "anything else" (5); at most 3 when nothing was answered.
+- ``next_step``: vague (2), a step without a time (3), with a time (4), with the right people and an ask (5);
+  short fragments after a proposal ("Site walk. Friday. 7am.") are read with it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from coachgen.answer_reading import AnswerReading, Unit, content_words
+from coachgen.answer_reading import AnswerReading, Unit, content_words, names_a_time, names_people
 
 __all__ = ["CheckResult", "THRESHOLDS", "run_check"]
 
@@ -42,18 +45,28 @@ THRESHOLDS = {
     "stock_words": 3,  # an acknowledgement or question with at most this many content words is stock
     "stock": 0.45,  # stance this close to the stock exemplars is stock words
     "argue_margin": 0.02,  # stance closer to arguing than to acknowledging by this much argues
+    "leading_margin": 0.0,  # an open question nearer the leading exemplars than the open ones by more than this leads
+    "echo_words": 2,
+    "fragment_words": 5,  # sentences this short that follow a proposal are read with it ("Friday. 7am. You and your manager.")  # an opening sharing this many content words with the objection takes up the buyer's concern
     "generic": 0.45,  # a statement this close to the generic-claim exemplars is a generic claim
     "proof": 0.6,  # ...this close to one of the team's customer results or value drivers cites it
 }
 
-_DEFENSIVE = re.compile(r"^\s*(no\b|actually\b|that'?s (not true|wrong|incorrect)|you'?re wrong|well,? actually|honestly,? no)", re.IGNORECASE)
-_ANYTHING_ELSE = re.compile(r"\b(anything else|what else|something else|other (concern|question|worr|requirement)|stand(s|ing)? in the way|"
-                            r"holding you back|in the way)", re.IGNORECASE)
+_DEFENSIVE = re.compile(r"^\s*(no\b(?=\s*[,.;:!\u2013\u2014-])|actually\b|that'?s (not true|wrong|incorrect)|you'?re wrong|well,? actually|honestly,? no)", re.IGNORECASE)
+_ANYTHING_ELSE = re.compile(r"\b(anything else|what else|something else|other (concern|question|worr|requirement|reason)|stand(s|ing)? in the way|"
+                            r"holding you back|in the way|anyone else|anything (besides|beyond)|anyone (besides|beyond)|"
+                            r"or (is|was) there (another|more|anything|anyone|something)|more to it)", re.IGNORECASE)
+_OFFER = re.compile(r"\b(i'?ll|we'?ll|let'?s|let me|i will|we will|i can|we can|shall|i'?d suggest|i suggest|i propose|happy to|how about|"
+                    r"what about|why don'?t we|i'?d like to)\b", re.IGNORECASE)  # the rep proposes or offers
+_ANSWERS = re.compile(r"\b(answers?|address(es)?|covers?|settles?|solves?|deals? with|meets?|resolves?|helps?)\b", re.IGNORECASE)
+_BACK_REFERENCE = re.compile(  # a question about what the rep just said: "does that ...", "would this ..."
+    r"^\W*(and |so |ok,? |okay,? )?(does|do|would|will|did|could|can|is|has|might) (that|this|these|those|all that|any of that|"
+    r"either of (those|these)|any of (those|these)|one of (those|these))\b", re.IGNORECASE)
 _VAGUE = re.compile(r"\b(stay in touch|keep in touch|follow up|circle back|talk (again|soon|later)|reach out|touch base|get back to you|"
                     r"speak soon|be in touch|let me know|have a think|check back)\b", re.IGNORECASE)
 _ACTION = re.compile(r"\b(book|schedule|set up|put .{0,20} in|send|meet|call|demo|workshop|trial|pilot|session|meeting|walk|go through|"
                      r"run through|review|join|sit down|rebuild|show|visit|come out|bring|draft|order form|contract|sign|introduce|line up|"
-                     r"get .{0,25} together|take \d+|grab|minutes|an hour|half an hour)\b", re.IGNORECASE)
+                     r"get .{0,25} together|take \d+|grab|minutes|an hour|half an hour|start|kick off|proposal)\b", re.IGNORECASE)
 _OPEN = re.compile(r"^\W*(and |so |but |or )?(what|how|why|which|when|who|where|tell me|help me|walk me|in what way|compared)\b|"
                    r"\b(what|how|why|which|who)\b", re.IGNORECASE)
 _CLOSED_START = re.compile(r"^\W*(is|are|do|does|did|was|were|have|has|had|will|would|wouldn'?t|don'?t|isn'?t|aren'?t|can|could|should|surely)\b",
@@ -79,10 +92,16 @@ def _is_stock(reading: AnswerReading, unit: Unit) -> bool:
                                                  and reading.similarity_to_objection(unit) < THRESHOLDS["own_terms"])
 
 
+def _echoes(reading: AnswerReading, unit: Unit) -> bool:
+    """Whether the unit takes up the buyer's concern in the buyer's own words (content words shared), without contradicting it."""
+    return len(content_words(unit.text) & content_words(reading.objection)) >= THRESHOLDS["echo_words"] and not _DEFENSIVE.search(unit.text)
+
+
 def _argues(reading: AnswerReading, unit: Unit) -> bool:
+    """A defensive opening, or a stance nearer the arguing exemplars (unless it takes up the buyer's concern in their words)."""
     stance = _stance(reading, unit)
     return bool(_DEFENSIVE.search(unit.text)) and not reading.objection.rstrip().endswith("?") or \
-        stance[1] > max(stance[5], stance[3]) + THRESHOLDS["argue_margin"]
+        stance[1] > max(stance[5], stance[3]) + THRESHOLDS["argue_margin"] and not _echoes(reading, unit)
 
 
 def _acknowledge(reading: AnswerReading) -> CheckResult:
@@ -92,12 +111,12 @@ def _acknowledge(reading: AnswerReading) -> CheckResult:
     first = sentences[0]
     blocked = {unit.sentence for _, unit in reading.blocked}
     opens_with_question = reading.units[0].question
+    turned = bool(re.search(r"[,;]\s*but\b", first.text, re.IGNORECASE)) or \
+        len(sentences) > 1 and bool(re.match(r"\s*(but|however)\b", sentences[1].text, re.IGNORECASE))
     if first.text in blocked or opens_with_question or _argues(reading, first):
         stock = lambda unit: not unit.question and _stance(reading, unit)[3] >= THRESHOLDS["stock"]  # noqa: E731
         later = next((unit for unit in sentences[1:3] if stock(unit) and unit.text not in blocked), None)
         return CheckResult(3, later.text) if later is not None else CheckResult(1, first.text)
-    turned = bool(re.search(r"[,;]\s*but\b", first.text, re.IGNORECASE)) or \
-        len(sentences) > 1 and bool(re.match(r"\s*(but|however)\b", sentences[1].text, re.IGNORECASE))
     if _is_stock(reading, first):
         return CheckResult(2 if turned else 3, first.text)
     if turned:
@@ -107,15 +126,38 @@ def _acknowledge(reading: AnswerReading) -> CheckResult:
     return CheckResult(5 if own_terms else 4, first.text)
 
 
+def _after_answer(reading: AnswerReading, unit: Unit) -> bool:
+    """Whether the rep has stated something that answers the concern before this unit (beyond the opening)."""
+    return any(0 < u.position < unit.position for u in _answer_units(reading))
+
+
+def _choice(unit: Unit) -> bool:
+    """A question that offers the buyer alternatives to choose from ("is it X, or Y?"): open, whatever its first word."""
+    return bool(re.search(r",\s*or\b|\bor\b.{3,}\?\s*$", unit.text, re.IGNORECASE)) and not _BACK_REFERENCE.match(unit.text)
+
+
+def _open(reading: AnswerReading, unit: Unit) -> bool:
+    """An open question: asks what, how, why... (or offers alternatives), and is not plainly nearer the leading exemplars."""
+    asks = _OPEN.search(unit.text) and not _CLOSED_START.match(unit.text) or _choice(unit)
+    best = reading.exemplars.best_of
+    return bool(asks) and best("explore", unit.vector, 2) <= best("explore", unit.vector, 5) + THRESHOLDS["leading_margin"]
+
+
 def _role(reading: AnswerReading, unit: Unit) -> str:
     """What a question does: explores the objection, checks the answer landed, or proposes a next step."""
     if _ANYTHING_ELSE.search(unit.text) and not _WH_START.match(unit.text):
         return "confirm"
+    if _BACK_REFERENCE.match(unit.text) and not unit.when and (_ANSWERS.search(unit.text) or _after_answer(reading, unit)):
+        return "confirm"
     if _WH_START.match(unit.text):
-        return "next_step" if _PROPOSAL_WH.match(unit.text) else "explore"
+        proposes = _PROPOSAL_WH.match(unit.text) or re.match(r"^\W*(how|what) about\b", unit.text, re.IGNORECASE) and \
+            (unit.when or _ACTION.search(unit.text))
+        return "next_step" if proposes else "explore"
     if unit.when and (_ACTION.search(unit.text) or unit.people) or \
             _ACTION.search(unit.text) and (unit.people or re.search(r"\b(we|us)\b", unit.text, re.IGNORECASE)):
         return "next_step"
+    if _choice(unit) or not _after_answer(reading, unit):  # offers the buyer alternatives, or asks before answering: explores
+        return "explore"
     sims = {name: reading.exemplars.level(name, unit.vector)[1] for name in ("explore", "confirm", "next_step")}
     return max(sims, key=sims.get)  # type: ignore[arg-type]
 
@@ -141,8 +183,7 @@ def _explore(reading: AnswerReading) -> CheckResult:
     questions = _questions(reading, "explore")
     if not questions:
         return CheckResult(1, None)
-    open_questions = [q for q in questions if _OPEN.search(q.text) and not _CLOSED_START.match(q.text)
-                      and reading.exemplars.best_of("explore", q.vector, 2) < reading.exemplars.best_of("explore", q.vector, 5)]
+    open_questions = [q for q in questions if _open(reading, q)]
     specific = [q for q in open_questions if reading.exemplars.best_of("explore", q.vector, 3) < reading.exemplars.best_of("explore", q.vector, 5)]
     if len(specific) >= 2:
         return CheckResult(5, specific[0].sentence)
@@ -164,7 +205,7 @@ def _statement_level(reading: AnswerReading, unit: Unit) -> int:
         return 1
     if playbook < THRESHOLDS["relevant"] or generic > playbook:
         return 2 if generic >= THRESHOLDS["generic"] or content_words(unit.text) else 1
-    evidence = bool(reading.grounded(unit)) or reading.similarity_to_proof(unit) >= THRESHOLDS["proof"]
+    evidence = bool(reading.grounded(unit)) or reading.similarity_to_proof(unit) >= THRESHOLDS["proof"] or bool(reading.cites(unit))
     if not evidence:
         return 3
     return 5 if reading.buyer_figures(unit) or _BUYER_SITUATION.search(unit.text) else 4
@@ -194,18 +235,33 @@ def _confirm(reading: AnswerReading) -> CheckResult:
     return CheckResult(2, assumed.sentence) if assumed else CheckResult(1, None)
 
 
+def _fragments(reading: AnswerReading, unit: Unit) -> Unit:
+    """The unit with the short verbless fragments that follow it ("Site walk. Friday. 7am."), read as one proposal."""
+    following = [u for u in reading.sentences if u.position > unit.position]
+    joined = [unit.text]
+    for fragment in following[:3]:
+        if len(fragment.text.split()) > THRESHOLDS["fragment_words"]:
+            break
+        joined.append(fragment.text)
+    if len(joined) == 1:
+        return unit
+    text = " ".join(joined)
+    return Unit(text, unit.position, unit.sentence, unit.question or text.rstrip().endswith("?"), unit.vector,
+                names_a_time(text), names_people(text) or unit.people, unit.figures)
+
+
 def _next_step(reading: AnswerReading) -> CheckResult:
     steps = []
     for unit in reading.units:
         if unit.question and _role(reading, unit) != "next_step":
             continue
+        unit = _fragments(reading, unit)
         if _VAGUE.search(unit.text) and not unit.when:
             steps.append((2, unit))
             continue
-        if unit.when and (_ACTION.search(unit.text) or unit.people or unit.question):
+        if unit.when and (_ACTION.search(unit.text) or unit.people or unit.question or _OFFER.search(unit.text)):
             steps.append((5 if unit.people and unit.question else 4, unit))
-        elif _ACTION.search(unit.text) and (unit.question or re.search(r"\b(i'?ll|we'?ll|let'?s|let me|i will|we will|i can|we can|shall)\b",
-                                                                         unit.text, re.IGNORECASE)):
+        elif _ACTION.search(unit.text) and (unit.question or _OFFER.search(unit.text)):
             steps.append((3, unit))
     if not steps:
         return CheckResult(1, None)

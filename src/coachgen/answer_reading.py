@@ -6,7 +6,9 @@ YAML by the level they show, team-editable; the default rubric's stand in for a 
 none) and with the objection and the playbook's strong answer. Surface facts come from small
 parsers: whether a unit asks, whether it names a time (``when``), people, or figures, and whether
 those figures are in the team's material. Blockers are found by meaning too: a unit is compared with
-each blocker's examples and counterexamples; its patterns catch the obvious wording.
+each blocker's examples and counterexamples; its patterns catch the obvious wording, its rules compose
+general parts over a sentence (a price cut with no trade in that sentence or the next; a guarantee of an
+outcome), and a sentence on its subject (a competitor the team's records name) is judged by meaning.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from coachgen.index.embeddings import Embedder
     from coachgen.rubric import Blocker, Rubric
 
-__all__ = ["AnswerReading", "Exemplars", "Material", "Unit", "blocker_units", "names_a_time", "read_answer"]
+__all__ = ["AnswerReading", "Exemplars", "Material", "Unit", "blocker_units", "cited_names", "names_a_time", "names_people", "read_answer"]
 
 _CLAUSE = re.compile(r"(?:,|;|\s[-\u2013\u2014])\s+(?=(?:so|and so|and then|then|because|but|and (?:look|honestly|then|if|what|we|i|you))\b)", re.IGNORECASE)
 _WEEKDAY = r"(mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?"
@@ -55,6 +57,11 @@ def names_a_time(text: str) -> bool:
     return bool(_TIME.search(text))
 
 
+def names_people(text: str) -> bool:
+    """Whether the text names who takes part: "with you and your manager", "your finance director"."""
+    return bool(_PEOPLE.search(text))
+
+
 def content_words(text: str) -> set[str]:
     """Lower-case words of three letters or more that are not function words."""
     return {w for w in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if w not in _STOP}
@@ -80,6 +87,7 @@ class Exemplars:
 
     levels: dict[str, tuple[list[int], Any]]
     blockers: dict[str, tuple[Any, Any]]
+    subjects: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # per blocker: its subject's examples, counterexamples
 
     def level(self, check: str, vector: Any, k: int = 3) -> tuple[float, float, int]:
         """The similarity-weighted level of the ``k`` exemplars nearest ``vector``, the best similarity and its level."""
@@ -108,9 +116,9 @@ class Exemplars:
         rows = [i for i, value in enumerate(levels) if value == level]
         return float((matrix[rows] @ vector).max()) if rows else 0.0
 
-    def blocker(self, blocker_id: str, vector: Any) -> tuple[float, float]:
-        """Best similarity to the blocker's examples and to its counterexamples."""
-        examples, counter = self.blockers.get(blocker_id, (None, None))
+    def blocker(self, blocker_id: str, vector: Any, subject: bool = False) -> tuple[float, float]:
+        """Best similarity to the blocker's examples and to its counterexamples (``subject``: those of what it is about)."""
+        examples, counter = (self.subjects if subject else self.blockers).get(blocker_id, (None, None))
         best = lambda m: float((m @ vector).max()) if m is not None and len(m) else 0.0  # noqa: E731
         return best(examples), best(counter)
 
@@ -143,22 +151,28 @@ def exemplars_for(rubric: "Rubric", embedder: "Embedder") -> Exemplars:
                 plan.append(("level", check, level))
     for blocker in rubric.blockers:
         source = blocker if blocker.examples else default_blockers.get(blocker.id, blocker)
-        for kind, sentences in (("example", source.examples), ("counter", source.counterexamples)):
+        kinds = [("example", source.examples), ("counter", source.counterexamples)]
+        if blocker.about is not None:
+            kinds += [("subject-example", blocker.about.examples), ("subject-counter", blocker.about.counterexamples)]
+        for kind, sentences in kinds:
             for sentence in sentences:
                 texts.append(sentence)
                 plan.append((kind, blocker.id, 0))
     vectors = np.asarray(embedder.embed_batch(texts), dtype=np.float32) if texts else np.zeros((0, 1), dtype=np.float32)
     levels: dict[str, tuple[list[int], Any]] = {}
     blockers: dict[str, tuple[list[int], list[int]]] = {}
+    subjects: dict[str, tuple[list[int], list[int]]] = {}
     for row, (kind, name, level) in enumerate(plan):
         if kind == "level":
             levels.setdefault(name, ([], []))[0].append(level)
             levels[name][1].append(row)
         else:
-            blockers.setdefault(name, ([], []))[0 if kind == "example" else 1].append(row)
+            table = subjects if kind.startswith("subject-") else blockers
+            table.setdefault(name, ([], []))[0 if kind.endswith("example") else 1].append(row)
+    matrices = lambda table: {name: (vectors[ex] if ex else None, vectors[co] if co else None) for name, (ex, co) in table.items()}  # noqa: E731
     result = Exemplars(
         levels={check: (values, vectors[rows]) for check, (values, rows) in levels.items()},
-        blockers={name: (vectors[ex] if ex else None, vectors[co] if co else None) for name, (ex, co) in blockers.items()},
+        blockers=matrices(blockers), subjects=matrices(subjects),
     )
     _EXEMPLARS[key] = result
     return result
@@ -205,6 +219,11 @@ class AnswerReading:
     proof_vectors: Any = None  # the team's customer results (proof records) and value drivers
     objection_figures: frozenset[str] = frozenset()
     blocked: list[tuple["Blocker", Unit]] = field(default_factory=list)
+    proof_names: frozenset[str] = frozenset()  # customers and the like the team's proof records cite
+
+    def cites(self, unit: Unit) -> list[str]:
+        """The names of the team's proof records that the unit cites (and the buyer did not)."""
+        return sorted((names_in(unit.text) & self.proof_names) - names_in(self.objection))
 
     def similarity_to_proof(self, unit: Unit) -> float:
         if self.proof_vectors is None or not len(self.proof_vectors):
@@ -232,6 +251,21 @@ def _figure_key(figure: str) -> str:
     return re.sub(r"[^\d]", "", figure.split(".")[0].split(",")[0]) or figure
 
 
+def names_in(text: str) -> set[str]:
+    """Capitalised words of four letters or more that are not everyday English: names, lower case."""
+    from coachgen.index.lexical import is_ordinary
+
+    return {word.lower() for word in re.findall(r"\b[A-Z][a-zA-Z]{3,}\b", text) if not is_ordinary(word.lower())}
+
+
+def cited_names(proof: Iterable[str], texts: list[str], competitors: Iterable[str], most: int = 5) -> frozenset[str]:
+    """The names the proof records cite that are specific (in at most ``most`` of the team's texts) and not a competitor's."""
+    rivals = {word.lower() for name in competitors for word in name.split()}
+    lowered = [text.lower() for text in texts]
+    names = {name for record in proof for name in names_in(record)} - rivals
+    return frozenset(name for name in names if sum(name in text for text in lowered) <= most)
+
+
 def figures_in(texts: Iterable[str]) -> frozenset[str]:
     """Every figure the texts state, normalised (digits of the whole part) so '12,000' and '12000' meet."""
     found = set()
@@ -250,6 +284,7 @@ class Material:
     competitors: list[str] = field(default_factory=list)
     proof: list[str] = field(default_factory=list)
     proof_vectors: Any = None
+    proof_names: frozenset[str] = frozenset()  # names of the customers (and the like) the proof records cite, lower case
 
 
 def read_answer(answers: list[str], objection: str, reference: str | list[str], rubric: "Rubric", embedder: "Embedder",
@@ -270,16 +305,18 @@ def read_answer(answers: list[str], objection: str, reference: str | list[str], 
     for unit in units:
         unit.vector = vector_of[unit.text]
         unit.when = names_a_time(unit.text)
-        unit.people = bool(_PEOPLE.search(unit.text))
+        unit.people = names_people(unit.text)
         unit.figures = [m.group(0).strip() for m in _FIGURE.finditer(unit.text) if not _TIME.search(m.group(0) + " ")]
     reference_vectors = np.stack([vector_of[line] for line in lines]) if lines else None
     reading = AnswerReading(units, objection, vector_of[objection], list(lines), reference_vectors, exemplars_for(rubric, embedder),
                             figures_in([*lines, *material.texts]), competitor_names(material.competitors), sentences,
-                            material.proof_vectors, figures_in([objection]))
-    reading.blocked = blocker_units(reading, rubric.blockers)
+                            material.proof_vectors, figures_in([objection]), proof_names=material.proof_names)
+    reading.blocked = blocker_units(reading, rubric.blockers, embedder)
     return reading
 
 
+_SUBJECT_CLAUSE = re.compile(r"[;:]\s*|,\s+(?=(?:but|and|so|which|while|whereas)\b)|\s[-\u2013\u2014]\s+")  # a judgement may sit in one clause
+ECHO_SHARE = 0.6  # a sentence with this share of the objection's content words echoes it
 BLOCKER_SIMILARITY = 0.7  # a unit this close to one of a blocker's examples shows it even without a pattern...
 BLOCKER_MARGIN = 0.1  # ...when it is also this much closer to the examples than to the counterexamples
 
@@ -300,21 +337,68 @@ def competitor_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def blocker_units(reading: AnswerReading, blockers: list["Blocker"]) -> list[tuple["Blocker", Unit]]:
+def blocker_units(reading: AnswerReading, blockers: list["Blocker"], embedder: "Embedder | None" = None) -> list[tuple["Blocker", Unit]]:
     """Each blocker the answer shows, with the unit that shows it.
 
     A unit shows a blocker when one of its patterns matches the unit and no 'unless' pattern excuses it in the
     unit's sentence; or, failing a pattern, when it is at least ``BLOCKER_SIMILARITY`` close to one of the
-    blocker's examples and closer to them than to its counterexamples by ``BLOCKER_MARGIN``.
+    blocker's examples and closer to them than to its counterexamples by ``BLOCKER_MARGIN``. A sentence shows it
+    when one of the blocker's rules (parts composed) matches it, unexcused in it and in the next sentence; or when it
+    is on the blocker's subject (names it, or refers back to it named just before) and, the subject's words
+    replaced by "they", is close enough to the subject's examples by meaning (``embedder`` embeds that text).
     """
     found = []
     for blocker in blockers:
-        for unit in reading.units:
-            if blocker.matches(unit.text, unit.sentence, reading.competitors):
-                found.append((blocker, unit))
-                break
-            example, counter = reading.exemplars.blocker(blocker.id, unit.vector)
-            if example >= BLOCKER_SIMILARITY and example - counter >= BLOCKER_MARGIN:
-                found.append((blocker, unit))
-                break
+        hit = _pattern_or_example(reading, blocker) or _composed(reading, blocker) or _on_subject(reading, blocker, embedder)
+        if hit is not None:
+            found.append((blocker, hit))
     return found
+
+
+def _pattern_or_example(reading: AnswerReading, blocker: "Blocker") -> Unit | None:
+    for unit in reading.units:
+        if blocker.matches(unit.text, unit.sentence, reading.competitors):
+            return unit
+        example, counter = reading.exemplars.blocker(blocker.id, unit.vector)
+        if example >= BLOCKER_SIMILARITY and example - counter >= BLOCKER_MARGIN:
+            return unit
+    return None
+
+
+def _composed(reading: AnswerReading, blocker: "Blocker") -> Unit | None:
+    sentences = [unit.text for unit in reading.sentences]
+    concern = content_words(reading.objection)
+    buyer_says_it = blocker.composed(reading.objection, None, reading.competitors)
+    for number, sentence in enumerate(sentences):
+        following = sentences[number + 1] if number + 1 < len(sentences) else None
+        if buyer_says_it and len(concern & content_words(sentence)) >= ECHO_SHARE * len(concern):
+            continue  # the buyer's own words, echoed back, are not the rep's
+        if blocker.composed(sentence, following, reading.competitors):
+            return next(unit for unit in reading.units if unit.sentence == sentence)
+    return None
+
+
+def _on_subject(reading: AnswerReading, blocker: "Blocker", embedder: "Embedder | None") -> Unit | None:
+    about, competitors = blocker.about, reading.competitors
+    if about is None or blocker.id not in reading.exemplars.subjects:
+        return None
+    sentences = [unit.text for unit in reading.sentences]
+    candidates: list[tuple[str, Unit]] = []  # each clause of a sentence on the subject, with the unit it is in
+    for number, sentence in enumerate(sentences):
+        named_before = number > 0 and about.names(sentences[number - 1], competitors)
+        if (about.names(sentence, competitors) or named_before and about.carries(sentence, competitors)) and not blocker.excused(sentence):
+            units = [unit for unit in reading.units if unit.sentence == sentence]
+            for clause in filter(None, (part.strip() for part in _SUBJECT_CLAUSE.split(sentence))):
+                candidates.append((clause, next((unit for unit in units if clause in unit.text), units[0])))
+    if not candidates:
+        return None
+    import numpy as np
+
+    texts = [about.neutral(clause, competitors) for clause, _ in candidates]
+    vectors = np.asarray(embedder.embed_batch(texts), dtype=np.float32) if embedder is not None else [unit.vector for _, unit in candidates]
+    best: tuple[float, Unit] | None = None
+    for (_, unit), vector in zip(candidates, vectors):
+        example, counter = reading.exemplars.blocker(blocker.id, vector, subject=True)
+        if example >= about.similarity and example - counter >= about.margin and (best is None or example - counter > best[0]):
+            best = (example - counter, unit)
+    return best[1] if best else None

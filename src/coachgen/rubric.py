@@ -20,6 +20,15 @@ A rubric file is YAML with ``kind: rubric`` and lives in the knowledge base, own
         unless: ['in return']            # ...unless one of these is in the same sentence
         examples: [I can knock twenty percent off.]         # compared by meaning...
         counterexamples: [There is a discount for paying upfront.]  # ...against these
+        rules:                           # composed from parts: all of 'all_of' and none of 'none_of' in one sentence,
+          - all_of: ['\\b(i|we)\\b', '\\brate\\b']    # excused by 'unless' in that sentence or the next
+            none_of: ['\\bif you\\b']
+      - id: attacks-competitor
+        about:                           # sentences on a subject (or following one, by 'carry') are judged by meaning
+          patterns: ['{competitor}']     # with the subject's words replaced by "they", against these at a lower bar
+          carry: ['\\b(they|their|them)\\b']
+          examples: [They stopped caring years ago.]
+          counterexamples: [They are cheaper on day one.]
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from coachgen.errors import InputError
 
-__all__ = ["CHECKS", "COMPETITOR", "Blocker", "Criterion", "Rubric", "parse_rubric"]
+__all__ = ["CHECKS", "COMPETITOR", "Blocker", "BlockerRule", "BlockerSubject", "Criterion", "Rubric", "parse_rubric"]
 
 #: In a blocker pattern, stands for the names of the competitors the knowledge base knows.
 COMPETITOR = "{competitor}"
@@ -78,6 +87,69 @@ class Criterion(BaseModel):
         return value
 
 
+def _valid_patterns(value: list[str]) -> list[str]:
+    for pattern in value:
+        try:
+            re.compile(pattern.replace(COMPETITOR, "competitor"))
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+    return value
+
+
+def _search(pattern: str, text: str, competitors: tuple[str, ...]) -> re.Match[str] | None:
+    names = "|".join(re.escape(name) for name in competitors) or "(?!x)x"
+    return re.search(pattern.replace(COMPETITOR, f"(?:{names})"), text, re.IGNORECASE)
+
+
+class BlockerRule(BaseModel):
+    """A blocker composed from general parts: a sentence shows it when every ``all_of`` pattern matches it and no ``none_of`` does."""
+
+    all_of: list[str] = Field(min_length=1, description="Parts that must all be in the sentence (regular expressions).")
+    none_of: list[str] = Field(default_factory=list, description="Parts that must not be in it.")
+    unless: list[str] | None = Field(None, description="What excuses this rule (in the sentence or the next); default: the blocker's 'unless'.")
+
+    @field_validator("all_of", "none_of", "unless")
+    @classmethod
+    def _compiles(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _valid_patterns(value)
+
+    def matches(self, sentence: str, competitors: tuple[str, ...] = ()) -> bool:
+        """True when the sentence has every part and none of the excluded ones."""
+        return all(_search(p, sentence, competitors) for p in self.all_of) and \
+            not any(_search(p, sentence, competitors) for p in self.none_of)
+
+
+class BlockerSubject(BaseModel):
+    """What a blocker is about (a competitor): sentences on it are judged by meaning, its words replaced by "they"."""
+
+    patterns: list[str] = Field(min_length=1, description="Wording that names the subject ({competitor}: any competitor).")
+    carry: list[str] = Field(default_factory=list, description="Wording that refers back to a subject named in the previous sentence.")
+    examples: list[str] = Field(min_length=1, description="Sentences on the subject that show the blocker (the subject as 'they').")
+    counterexamples: list[str] = Field(default_factory=list, description="Sentences on the subject that do not.")
+    similarity: float = Field(0.45, gt=0, le=1, description="A sentence this close to an example shows the blocker...")
+    margin: float = Field(0.1, ge=0, le=1, description="...when also this much closer to the examples than to the counterexamples.")
+
+    @field_validator("patterns", "carry")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        return _valid_patterns(value)
+
+    def names(self, sentence: str, competitors: tuple[str, ...] = ()) -> bool:
+        """Whether the sentence names the subject."""
+        return any(_search(p, sentence, competitors) for p in self.patterns)
+
+    def carries(self, sentence: str, competitors: tuple[str, ...] = ()) -> bool:
+        """Whether the sentence refers back to a subject named just before."""
+        return any(_search(p, sentence, competitors) for p in self.carry)
+
+    def neutral(self, text: str, competitors: tuple[str, ...] = ()) -> str:
+        """The text with the subject's names replaced by "they", so that meaning, not the name, is compared."""
+        for pattern in self.patterns:
+            names = "|".join(re.escape(name) for name in competitors) or "(?!x)x"
+            text = re.sub(pattern.replace(COMPETITOR, f"(?:{names})") + r"(?:'s)?", "they", text, flags=re.IGNORECASE)
+        return text
+
+
 class Blocker(BaseModel):
     """A behaviour that fails an attempt regardless of its score."""
 
@@ -87,31 +159,45 @@ class Blocker(BaseModel):
     unless: list[str] = Field(default_factory=list, description="Wording that excuses a pattern in the same sentence.")
     examples: list[str] = Field(default_factory=list, description="Sentences that show it, compared by meaning.")
     counterexamples: list[str] = Field(default_factory=list, description="Sentences that look like it but are not.")
+    rules: list[BlockerRule] = Field(default_factory=list, description=(
+        "The behaviour composed from parts, each rule read over a whole sentence; 'unless' excuses it in that sentence or the next."))
+    about: BlockerSubject | None = Field(None, description="Its subject: sentences on it are judged by meaning at a lower bar.")
 
     @model_validator(mode="after")
     def _detectable(self) -> "Blocker":
-        if not self.patterns and not self.examples:
-            raise ValueError(f"blocker '{self.id}' needs patterns or examples")
+        if not self.patterns and not self.examples and not self.rules and self.about is None:
+            raise ValueError(f"blocker '{self.id}' needs patterns, rules or examples")
         return self
 
     @field_validator("patterns", "unless")
     @classmethod
     def _compiles(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern.replace(COMPETITOR, "competitor"))
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
-        return value
+        return _valid_patterns(value)
+
+    def excused(self, *contexts: str | None) -> bool:
+        """Whether an 'unless' pattern is in one of the contexts."""
+        return any(re.search(p, context, re.IGNORECASE) for context in contexts if context for p in self.unless)
 
     def matches(self, text: str, context: str | None = None, competitors: tuple[str, ...] = ()) -> bool:
         """True when ``text`` shows the behaviour and no 'unless' pattern excuses it in ``context`` (the whole sentence).
 
         ``{competitor}`` in a pattern stands for the knowledge base's competitor names.
         """
-        names = "|".join(re.escape(name) for name in competitors) or "(?!x)x"
-        hit = any(re.search(p.replace(COMPETITOR, f"(?:{names})"), text, re.IGNORECASE) for p in self.patterns)
-        return hit and not any(re.search(p, context or text, re.IGNORECASE) for p in self.unless)
+        hit = any(_search(p, text, competitors) for p in self.patterns)
+        return hit and not self.excused(context or text)
+
+    def composed(self, sentence: str, following: str | None = None, competitors: tuple[str, ...] = ()) -> bool:
+        """True when one of the rules matches the sentence and nothing excuses it there or in the ``following`` sentence."""
+        for rule in self.rules:
+            unless = self.unless if rule.unless is None else rule.unless
+            if rule.matches(sentence, competitors) and \
+                    not any(re.search(p, context, re.IGNORECASE) for context in (sentence, following) if context for p in unless):
+                return True
+        return False
+
+    def shows(self, sentence: str, following: str | None = None, competitors: tuple[str, ...] = ()) -> bool:
+        """Its patterns or its rules find the behaviour in a sentence (what ``kb lint`` and the tests check)."""
+        return self.matches(sentence, sentence, competitors) or self.composed(sentence, following, competitors)
 
 
 class Rubric(BaseModel):
@@ -139,12 +225,12 @@ class Rubric(BaseModel):
         """Each blocker example its patterns miss and each counterexample they catch (checked by ``kb lint``)."""
         problems = []
         for blocker in self.blockers:
-            if not blocker.patterns:
+            if not blocker.patterns and not blocker.rules:
                 continue
             problems += [f"blocker '{blocker.id}': its patterns miss the example \"{e}\"" for e in blocker.examples
-                         if not blocker.matches(e, None, competitors)]
+                         if not blocker.shows(e, None, competitors)]
             problems += [f"blocker '{blocker.id}': its patterns catch the counterexample \"{c}\"" for c in blocker.counterexamples
-                         if blocker.matches(c, None, competitors)]
+                         if blocker.shows(c, None, competitors)]
         return problems
 
     def weights(self) -> dict[str, float]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, create_model
 
 from coachgen.answer_checks import run_check
-from coachgen.answer_reading import AnswerReading, Material, read_answer
+from coachgen.answer_reading import AnswerReading, Material, cited_names, read_answer
 from coachgen.rubric import Rubric
 
 if TYPE_CHECKING:
@@ -128,7 +128,8 @@ def material_of(kb: "KnowledgeBase") -> Material:
             "SELECT c.text FROM chunks c JOIN documents d ON d.key = c.doc_key WHERE d.kind != 'deal'")]
         proof = [record.text for record in [*kb.knowledge.proof_points(), *kb.knowledge.value_drivers()] if record.text.strip()]
         vectors = np.asarray(kb.embedder.embed_batch(proof), dtype=np.float32) if proof else None
-        kb._memo[key] = [Material(texts, [record.text for record in kb.knowledge.competitors()], proof, vectors)]
+        competitors = [record.text for record in kb.knowledge.competitors()]
+        kb._memo[key] = [Material(texts, competitors, proof, vectors, cited_names(proof, texts, competitors))]
     return kb._memo[key][0]
 
 
