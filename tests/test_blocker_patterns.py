@@ -79,6 +79,13 @@ NOT_COMPOSED = [
     ("We'll check every single invoice with you during the pilot.", None),
     ("You said your team will never open another spreadsheet again, and I believe you.", None),
     ("Small tools that simply disappear are the hardest to keep track of.", None),
+    # product facts and standard terms, not promises or giveaways (a review found the first rules flagging them)
+    ("Your team won't need another login, it uses your existing single sign-on.", None),
+    ("The pricing won't change for another year under the contract.", None),
+    ("It will work from day one with your ERP.", None),
+    ("We won't charge the installation fee; it is included in every plan.", None),
+    ("Setup is on us for every customer, it's in the standard terms.", None),
+    ("You'll get the same price as the list on our website.", None),
 ]
 
 

@@ -92,7 +92,7 @@ def test_cli_errors_and_schema(kb, tmp_path):
 
 def test_debrief_with_the_real_embedded_model(kb, tmp_path):
     out = tmp_path / "debrief.json"
-    result = CliRunner().invoke(app, ["debrief", "D-1001", "--notes", CALL, "--format", "json", "-o", str(out)], env={"COACHGEN_LLM_SKIP": "none"})
+    result = CliRunner().invoke(app, ["debrief", "D-1001", "--notes", CALL, "--format", "json", "-o", str(out)])
     assert result.exit_code == 0, result.output
     debrief = Debrief.model_validate_json(out.read_text())
     assert debrief.header.model.startswith("llama.cpp:SmolLM2-135M") and debrief.header.input_tokens > 0

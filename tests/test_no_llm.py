@@ -80,8 +80,9 @@ def test_the_bundled_model_is_not_asked_for_what_it_writes_unusably_unless_skip_
     home = sample_kb.settings.home
     bundled = load("bundled_model")["skips"]
     assert set(bundled) <= {"prep", "debrief", "drill", "train"} and "drill" not in bundled
-    for environ, skipped in (({}, set(bundled)), ({"COACHGEN_LLM_SKIP": "none"}, set()),
-                             ({"COACHGEN_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, set()), ({"COACHGEN_LLM_SKIP": "drill"}, {"drill"})):
+    for environ, skipped in (({}, set(bundled)), ({"COACHGEN_LLM_SKIP": "none"}, set()), ({"COACHGEN_LLM_SKIP": " "}, set(bundled)),
+                             ({"COACHGEN_LLM_BASE_URL": "http://127.0.0.1:9/v1"}, set()), ({"COACHGEN_LLM_API_KEY": "sk-test"}, set()),
+                             ({"COACHGEN_LLM_SKIP": "drill"}, {"drill"})):
         monkeypatch.setattr(sample_kb, "settings", load_settings(home=home, environ=environ))
         assert {a for a in ("prep", "debrief", "drill", "train") if isinstance(chat_model(sample_kb, artifact=a), NoModel)} == skipped
     monkeypatch.setattr(sample_kb, "settings", load_settings(home=home, environ={}))

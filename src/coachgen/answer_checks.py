@@ -46,8 +46,8 @@ THRESHOLDS = {
     "stock": 0.45,  # stance this close to the stock exemplars is stock words
     "argue_margin": 0.02,  # stance closer to arguing than to acknowledging by this much argues
     "leading_margin": 0.0,  # an open question nearer the leading exemplars than the open ones by more than this leads
-    "echo_words": 2,
-    "fragment_words": 5,  # sentences this short that follow a proposal are read with it ("Friday. 7am. You and your manager.")  # an opening sharing this many content words with the objection takes up the buyer's concern
+    "echo_words": 2,  # an opening sharing this many content words with the objection takes up the buyer's concern
+    "fragment_words": 5,  # sentences this short that follow a proposal are read with it ("Friday. 7am. You and your manager.")
     "generic": 0.45,  # a statement this close to the generic-claim exemplars is a generic claim
     "proof": 0.6,  # ...this close to one of the team's customer results or value drivers cites it
 }

@@ -38,7 +38,7 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from coachgen.errors import InputError
 
@@ -104,6 +104,8 @@ def _search(pattern: str, text: str, competitors: tuple[str, ...]) -> re.Match[s
 class BlockerRule(BaseModel):
     """A blocker composed from general parts: a sentence shows it when every ``all_of`` pattern matches it and no ``none_of`` does."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt part ('all-of:') is an error, not a rule that never fires
+
     all_of: list[str] = Field(min_length=1, description="Parts that must all be in the sentence (regular expressions).")
     none_of: list[str] = Field(default_factory=list, description="Parts that must not be in it.")
     unless: list[str] | None = Field(None, description="What excuses this rule (in the sentence or the next); default: the blocker's 'unless'.")
@@ -121,6 +123,8 @@ class BlockerRule(BaseModel):
 
 class BlockerSubject(BaseModel):
     """What a blocker is about (a competitor): sentences on it are judged by meaning, its words replaced by "they"."""
+
+    model_config = ConfigDict(extra="forbid")
 
     patterns: list[str] = Field(min_length=1, description="Wording that names the subject ({competitor}: any competitor).")
     carry: list[str] = Field(default_factory=list, description="Wording that refers back to a subject named in the previous sentence.")

@@ -52,7 +52,7 @@ class Settings(BaseModel):
     llm_skip: str | None = Field(None, description="Artifacts written without the chat model, comma-separated from prep, debrief, drill, "
                                  "train (where a model only wastes time; their fallback prose is used and says so); 'none' skips none. "
                                  "Unset: none with a configured model, and those the bundled model does not write usably with it "
-                                 "(prep, debrief, train; knowledge/defaults/bundled_model.yaml).")
+                                 "(prep, train; knowledge/defaults/bundled_model.yaml).")
     llm_model_path: Path | None = Field(None, description="A GGUF file for the in-process llama.cpp model (default: bundled SmolLM2-135M).")
     llm_base_url: str | None = Field(None, description="Base URL of an OpenAI-compatible chat endpoint; set to use it instead of llama.cpp.")
     llm_model: str = Field("gpt-4o-mini", description="Model name sent to the chat endpoint.")
@@ -117,6 +117,8 @@ class Settings(BaseModel):
     @field_validator("llm_skip")
     @classmethod
     def _known_artifacts(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None  # empty, as in the environment: unset
         named = {a.strip().lower() for a in (value or "").split(",") if a.strip()}
         unknown = sorted(named - set(MODEL_ARTIFACTS) - {"none"})
         if unknown:
@@ -130,7 +132,7 @@ class Settings(BaseModel):
         ``COACHGEN_LLM_SKIP``, no other model configured) rather than the setting."""
         if self.llm_skip is not None:
             return {a.strip().lower() for a in self.llm_skip.split(",")} - {"none", ""}, False
-        if self.llm_base_url or self.llm_model_path:
+        if self.llm_base_url or self.llm_api_key or self.llm_model_path:  # an endpoint (as models.uses_endpoint) or a GGUF of one's own
             return set(), False
         from coachgen.knowledge.defaults import load
 

@@ -37,8 +37,9 @@ _CAPITALISED = re.compile(r"(?<![\w'\u2019])[A-Z][^\W\d_]*(?:['\u2019][^\W\d_]+)
 _NUMBER = re.compile(r"(?<![\w.,])[$€£]?\d(?:[\d,.]*\d)?(?:\s?(?:k|m|bn|%))?(?![\w])", re.IGNORECASE)
 _LIST_NUMERAL = re.compile(r"(?:^|(?<=[\s(;:,]))\(?\d{1,2}[.)](?=\s|$)")
 _CITATION = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]|\bsources?\s+(\d+(?:\s*(?:,|and)\s*\d+)*)", re.IGNORECASE)
-# a regular expression in the team's files (a rubric's blocker patterns): its alternatives are not words the team writes
-_PATTERN_TEXT = re.compile(r"\S*(?:\\|\w\||\|\w)\S*")
+# a token of a regular expression in the team's files (a rubric's blocker patterns), whose alternatives are not words the
+# team writes: a backslash, or a bar between two words ("with|charge|bill"); a compact table row ("|Plan|Price|") is words
+_PATTERN_TOKEN = re.compile(r"\\|\w\|\w")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -102,7 +103,8 @@ def ordinary_words(documents: Iterable[str]) -> frozenset[str]:
     found = set(_defaults()["common"])
     names: dict[str, int] = {}
     for text in documents:
-        words = _words(_PATTERN_TEXT.sub(" ", text))
+        words = _words(" ".join(token for token in text.split()
+                                if not _PATTERN_TOKEN.search(token) or (token[0] == token[-1] == "|" and "\\" not in token)))
         found.update(w for w in words if w.islower())
         for name in {w.lower() for w in words if w[0].isupper()}:
             names[name] = names.get(name, 0) + 1
@@ -151,14 +153,15 @@ def junk(text: str, headings: Iterable[str] = ()) -> str | None:
     return None
 
 
-_DANGLING = frozenset("and or but the a an to of with that which for in on by as at from than your our their its".split())
+_DANGLING = frozenset("and or but the a an than your our their its".split())  # never last in a sentence (a preposition may be)
 
 
 def cut_off(text: str) -> bool:
-    """True when ``text`` stops mid-sentence: on a comma, colon, dash or an open bracket, or on a word that needs another."""
+    """True when ``text`` stops mid-sentence: on a comma, semicolon, colon or an open bracket, or on a word that needs another
+    (an article, a conjunction, a possessive). A dash is a speaker trailing off, which a buyer may do."""
     stripped = text.rstrip()
     words = _WORD.findall(stripped)
-    return bool(stripped) and (stripped[-1] in ",;:-(–—" or (stripped[-1].isalpha() and bool(words) and words[-1].lower() in _DANGLING))
+    return bool(stripped) and (stripped[-1] in ",;:(" or (stripped[-1].isalpha() and bool(words) and words[-1].lower() in _DANGLING))
 
 
 def echoes(text: str, instructions: Iterable[str] = (), labels: Iterable[str] = (), run: int = 5) -> str | None:
@@ -390,7 +393,7 @@ def check_draft(artifact: str, fields: dict[str, Any], context: DraftContext) ->
         least = 1 if name.startswith("agenda") else 3
         if _not_prose(text, least):
             add(f"{name} is not a sentence of words")
-        elif cut_off(text):
+        elif least > 1 and cut_off(text):  # an agenda item is a phrase, not a sentence
             add(f"{name} stops mid-sentence")
         echo = echoes(text, *_requests(artifact))
         if echo:
