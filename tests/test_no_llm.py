@@ -115,3 +115,11 @@ def test_drill_marks_only_the_buyer_lines_the_model_wrote(sample_kb):
     assert drill.header.model_wrote == ["cards[0].buyer_line"]
     text = render(drill, "md", drill_outline(drill))
     assert text.count(DRAFTED) == 1
+
+
+def test_a_dry_run_says_when_no_model_would_be_sent_its_messages(sample_copy):
+    skipped = _cli(sample_copy, "prep", "D-1001", "--dry-run")
+    assert skipped.exit_code == 0 and "===== system =====" in skipped.stdout
+    assert "no chat model would be sent these messages (the bundled model writes no usable prep draft" in skipped.stderr
+    asked = _cli(sample_copy, "debrief", "D-1001", "--notes", "Price came up.", "--dry-run")
+    assert asked.exit_code == 0 and "no chat model would be sent" not in asked.stderr

@@ -50,7 +50,9 @@ def debrief(
         notes, _ = read_text(notes_file, str(notes_file), limit)
     prepared = prepare_debrief(kb, PromptLibrary(kb.settings, prompts_dir), deal_id, notes)
     if dry_run:
-        print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
+        from coachgen.llm.guard import without_model
+
+        print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()], without_model(kb.settings, "debrief", no_llm))
         return
     model = chat(ctx, kb, "debrief", no_llm)
     result = build_debrief(prepared, model, model_label(model))

@@ -36,8 +36,10 @@ def emit(text: str, fmt: str, output: Path | None) -> None:
     sys.stdout.write(text)
 
 
-def print_messages(messages: list[dict[str, str]], sources: list[dict[str, Any]]) -> None:
-    """A dry run: the exact messages, then the retrieved sources, as plain text."""
+def print_messages(messages: list[dict[str, str]], sources: list[dict[str, Any]], unsent: str | None = None) -> None:
+    """A dry run: the exact messages, then the retrieved sources, as plain text; ``unsent`` says why no model would get them."""
+    if unsent:
+        sys.stderr.write(f"note: no chat model would be sent these messages ({unsent}); the artifact uses its fallback prose\n")
     for message in messages:
         sys.stdout.write(f"===== {message['role']} =====\n{message['content']}\n")
     sys.stdout.write("===== retrieved sources =====\n")

@@ -58,7 +58,9 @@ def prep(
         return
     prepared = prepare_call(kb, PromptLibrary(kb.settings, prompts_dir), deal_id, call_type, _attendees(attendee), day)
     if dry_run:
-        print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()])
+        from coachgen.llm.guard import without_model
+
+        print_messages(prepared.messages, [ref.model_dump() for ref in prepared.pack.refs()], without_model(kb.settings, "prep", no_llm))
         return
     model = chat(ctx, kb, "prep", no_llm)
     plan = build_call_plan(prepared, model, model_label(model))

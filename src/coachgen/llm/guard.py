@@ -23,8 +23,9 @@ from coachgen.redaction import Redactor
 
 if TYPE_CHECKING:
     from coachgen.knowledge_base import KnowledgeBase
+    from coachgen.settings import Settings
 
-__all__ = ["GuardedChat", "audit_path", "chat_model", "guard"]
+__all__ = ["GuardedChat", "audit_path", "chat_model", "guard", "without_model"]
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -88,16 +89,25 @@ def guard(kb: "KnowledgeBase", model: Any, show_sent: bool = False) -> GuardedCh
                        kb.settings.llm_endpoint_style)
 
 
+def without_model(settings: "Settings", artifact: str | None = None, no_llm: bool = False) -> str | None:
+    """Why ``artifact`` is written without a chat model (``--no-llm``, ``COACHGEN_LLM=none``, ``COACHGEN_LLM_SKIP`` or the
+    bundled model's defaults), or None when a model writes its drafts."""
+    if no_llm:
+        return "--no-llm"
+    if settings.llm == "none":
+        return "COACHGEN_LLM=none"
+    if artifact is not None and settings.skips_model(artifact):
+        if settings.skipped_artifacts()[1]:
+            return f"the bundled model writes no usable {artifact} draft; COACHGEN_LLM_SKIP=none asks it anyway"
+        return f"COACHGEN_LLM_SKIP names {artifact}"
+    return None
+
+
 def chat_model(kb: "KnowledgeBase", show_sent: bool = False, artifact: str | None = None, no_llm: bool = False) -> Any:
     """The configured chat model, guarded; a :class:`~coachgen.llm.models.NoModel` when ``artifact`` is written without one."""
     from coachgen.llm import models
 
-    if no_llm:
-        return models.NoModel("--no-llm")
-    if kb.settings.llm == "none":
-        return models.NoModel("COACHGEN_LLM=none")
-    if artifact is not None and kb.settings.skips_model(artifact):
-        if kb.settings.skipped_artifacts()[1]:
-            return models.NoModel(f"the bundled model writes no usable {artifact} draft; COACHGEN_LLM_SKIP=none asks it anyway")
-        return models.NoModel(f"COACHGEN_LLM_SKIP names {artifact}")
+    reason = without_model(kb.settings, artifact, no_llm)
+    if reason is not None:
+        return models.NoModel(reason)
     return guard(kb, models.make_chat_model(kb.settings), show_sent)

@@ -61,7 +61,7 @@ def deal_page(ctx: Ctx) -> Response:
 
 def prepare(ctx: Ctx) -> Response:
     from coachgen.artifacts.call_plan import build_call_plan, prepare_call
-    from coachgen.llm.models import model_label
+    from coachgen.llm.models import is_no_model, model_label
     from coachgen.prompts import PromptLibrary
 
     deal = ctx.deal(ctx.params["deal_id"])
@@ -73,8 +73,9 @@ def prepare(ctx: Ctx) -> Response:
         kb = ctx.state.kb()
         job.report("retrieving the playbook and reading the deal notes")
         prepared = prepare_call(kb, PromptLibrary(kb.settings), deal["id"], call_type, [])
-        job.report("the model is writing the plan (the embedded model takes a minute or two)")
         model = ctx.state.model(kb, "prep")
+        job.report("writing the plan from the sales process (no chat model for plans here)" if is_no_model(model)
+                   else "the model is writing the plan (a minute or two on a small machine)")
         plan = build_call_plan(prepared, model, model_label(model))
         kb.records.save_plan(plan.deal.id, plan.header.generated_at, plan.model_dump_json())
         return f"/deals/{deal['id']}/plan"
