@@ -96,9 +96,14 @@ def _valid_patterns(value: list[str]) -> list[str]:
     return value
 
 
-def _search(pattern: str, text: str, competitors: tuple[str, ...]) -> re.Match[str] | None:
+def _expanded(pattern: str, competitors: tuple[str, ...]) -> str:
+    """``pattern`` with ``{competitor}`` standing for any of ``competitors`` (for none: never matching)."""
     names = "|".join(re.escape(name) for name in competitors) or "(?!x)x"
-    return re.search(pattern.replace(COMPETITOR, f"(?:{names})"), text, re.IGNORECASE)
+    return pattern.replace(COMPETITOR, f"(?:{names})")
+
+
+def _search(pattern: str, text: str, competitors: tuple[str, ...]) -> re.Match[str] | None:
+    return re.search(_expanded(pattern, competitors), text, re.IGNORECASE)
 
 
 class BlockerRule(BaseModel):
@@ -149,8 +154,7 @@ class BlockerSubject(BaseModel):
     def neutral(self, text: str, competitors: tuple[str, ...] = ()) -> str:
         """The text with the subject's names replaced by "they", so that meaning, not the name, is compared."""
         for pattern in self.patterns:
-            names = "|".join(re.escape(name) for name in competitors) or "(?!x)x"
-            text = re.sub(pattern.replace(COMPETITOR, f"(?:{names})") + r"(?:'s)?", "they", text, flags=re.IGNORECASE)
+            text = re.sub(_expanded(pattern, competitors) + r"(?:'s)?", "they", text, flags=re.IGNORECASE)
         return text
 
 
@@ -178,9 +182,10 @@ class Blocker(BaseModel):
     def _compiles(cls, value: list[str]) -> list[str]:
         return _valid_patterns(value)
 
-    def excused(self, *contexts: str | None) -> bool:
-        """Whether an 'unless' pattern is in one of the contexts."""
-        return any(re.search(p, context, re.IGNORECASE) for context in contexts if context for p in self.unless)
+    def excused(self, *contexts: str | None, unless: list[str] | None = None) -> bool:
+        """Whether an 'unless' pattern (the blocker's, or ``unless``) is in one of the contexts."""
+        patterns = self.unless if unless is None else unless
+        return any(re.search(p, context, re.IGNORECASE) for context in contexts if context for p in patterns)
 
     def matches(self, text: str, context: str | None = None, competitors: tuple[str, ...] = ()) -> bool:
         """True when ``text`` shows the behaviour and no 'unless' pattern excuses it in ``context`` (the whole sentence).
@@ -192,12 +197,7 @@ class Blocker(BaseModel):
 
     def composed(self, sentence: str, following: str | None = None, competitors: tuple[str, ...] = ()) -> bool:
         """True when one of the rules matches the sentence and nothing excuses it there or in the ``following`` sentence."""
-        for rule in self.rules:
-            unless = self.unless if rule.unless is None else rule.unless
-            if rule.matches(sentence, competitors) and \
-                    not any(re.search(p, context, re.IGNORECASE) for context in (sentence, following) if context for p in unless):
-                return True
-        return False
+        return any(rule.matches(sentence, competitors) and not self.excused(sentence, following, unless=rule.unless) for rule in self.rules)
 
     def shows(self, sentence: str, following: str | None = None, competitors: tuple[str, ...] = ()) -> bool:
         """Its patterns or its rules find the behaviour in a sentence (what ``kb lint`` and the tests check)."""
