@@ -93,6 +93,11 @@ def _defaults(item: dict) -> dict:
     return {"kb": "sample", "objection_text": "", "style": "", "strongest": "", "weakest": "", **item}
 
 
+def answers(name: str) -> list[dict]:
+    """The labelled answers of fixture ``name``, with the fields the older calibration fixture lacks filled in."""
+    return [_defaults(item) for item in yaml.safe_load(FIXTURES[name].read_text(encoding="utf-8"))["answers"]]
+
+
 def _human_level(item: dict) -> int:
     return level_of(sum(WEIGHTS[c] * item["scores"][c] for c in WEIGHTS))
 
@@ -177,7 +182,7 @@ def main() -> None:
     scorer = Scorer(args.model)
     names = ("tuning", "holdout") if args.fixture == "both" else (args.fixture,)
     for name in names:
-        items = [_defaults(item) for item in yaml.safe_load(FIXTURES[name].read_text(encoding="utf-8"))["answers"]]
+        items = answers(name)
         if args.limit and args.limit < len(items):
             items = items[::-(-len(items) // args.limit)]
         rows, unmatched = [], 0
@@ -190,7 +195,7 @@ def main() -> None:
         report(name, rows, args.misses)
         if unmatched:
             print(f"  ({unmatched} objections not found in their knowledge base: scored against the objection text alone)")
-    human = [item["scores"][c] for name in names for item in yaml.safe_load(FIXTURES[name].read_text())["answers"] for c in WEIGHTS]
+    human = [item["scores"][c] for name in names for item in answers(name) for c in WEIGHTS]
     print(f"\nbaseline: a constant scorer (median {statistics.median(human)}) has QWK 0 on every criterion by construction")
 
 

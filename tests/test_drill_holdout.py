@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from drill_scoring import FIXTURES, Scorer, _metrics  # noqa: E402
+from drill_scoring import Scorer, _metrics, answers  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +24,28 @@ def scorer():
     return Scorer(with_model=False)
 
 
+def _scored(scorer, name):
+    return [(item, scorer.score(item)[0]) for item in answers(name)]
+
+
+def _ids(rows, style, passed):
+    """Ids of the answers whose style starts with ``style`` that the scorer passed (``passed``) or failed."""
+    return [item["id"] for item, card in rows if item["style"].startswith(style) and card.passed == passed]
+
+
 @pytest.fixture(scope="module")
 def scored(scorer):
-    items = yaml.safe_load(FIXTURES["holdout"].read_text(encoding="utf-8"))["answers"]
-    return [(item, scorer.score(item)[0]) for item in items]
+    return _scored(scorer, "holdout")
 
 
 @pytest.fixture(scope="module")
 def scored_fresh(scorer):
-    items = yaml.safe_load(FIXTURES["holdout_fresh"].read_text(encoding="utf-8"))["answers"]
-    return [(item, scorer.score(item)[0]) for item in items]
+    return _scored(scorer, "holdout_fresh")
+
+
+@pytest.fixture(scope="module")
+def scored_fresh2(scorer):
+    return _scored(scorer, "holdout_fresh2")
 
 
 def test_hold_out_agreement_stays_above_its_floors(scored):
@@ -45,30 +56,21 @@ def test_hold_out_agreement_stays_above_its_floors(scored):
 
 
 def test_no_excellent_answer_fails(scored):
-    assert [item["id"] for item, card in scored if item["style"].startswith("excellent") and not card.passed] == []
+    assert _ids(scored, "excellent", passed=False) == []
 
 
 def test_the_fresh_hold_out_stays_above_its_floors(scored_fresh):
     metrics = _metrics(scored_fresh)
     assert metrics["overall"] >= 0.68 and metrics["pass kappa"] >= 0.55 and metrics["blocker precision"] >= 0.9
-    excellent_failing = [item["id"] for item, card in scored_fresh if item["style"].startswith("excellent") and not card.passed]
-    stuffed_passing = [item["id"] for item, card in scored_fresh if item["style"] == "stuffed" and card.passed]
-    assert excellent_failing == [] and stuffed_passing == []
-
-
-@pytest.fixture(scope="module")
-def scored_fresh2(scorer):
-    items = yaml.safe_load(FIXTURES["holdout_fresh2"].read_text(encoding="utf-8"))["answers"]
-    return [(item, scorer.score(item)[0]) for item in items]
+    assert _ids(scored_fresh, "excellent", passed=False) == [] and _ids(scored_fresh, "stuffed", passed=True) == []
 
 
 def test_the_second_fresh_hold_out_stays_above_its_floors(scored_fresh2):
     metrics = _metrics(scored_fresh2)
     assert metrics["overall"] >= 0.72 and metrics["pass kappa"] >= 0.52 and metrics["blocker precision"] >= 0.9
     assert min(metrics[c] for c in ("explore", "confirm", "next_step")) >= 0.65
-    excellent_failing = [item["id"] for item, card in scored_fresh2 if item["style"].startswith("excellent") and not card.passed]
-    stuffed_passing = [item["id"] for item, card in scored_fresh2 if item["style"] == "stuffed" and card.passed]
-    assert excellent_failing == [] and len(stuffed_passing) <= 1  # one passes today (benchmarks/RESULTS.md)
+    assert _ids(scored_fresh2, "excellent", passed=False) == []
+    assert len(_ids(scored_fresh2, "stuffed", passed=True)) <= 1  # one passes today (benchmarks/RESULTS.md)
 
 
 def test_feedback_quotes_the_reps_own_sentences(scored):
