@@ -471,10 +471,7 @@ def _artifact_problems(artifact: str, fields: dict[str, Any], texts: list[tuple[
 @cache
 def _requests(artifact: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """What ``artifact``'s schema asks for, which a draft answers rather than restates: the fields' descriptions and labels."""
-    import importlib
-
-    module, name = _SCHEMAS[artifact]
-    fields = getattr(importlib.import_module(module), name).model_fields
+    fields = _schema(artifact).model_fields
     asked = tuple(f.description for key, f in fields.items() if f.description and key != "sources")
     return asked, tuple(key.replace("_", " ") for key in fields if key != "sources")
 
@@ -484,16 +481,21 @@ _SCHEMAS = {"prep": ("coachgen.artifacts.call_plan", "PlanDraft"), "debrief": ("
             "train": ("coachgen.artifacts.development_plan", "SummaryDraft")}
 
 
-def parse_draft(artifact: str, raw: str) -> tuple[dict[str, Any] | None, str | None]:
-    """The fields of a raw answer read with the artifact's schema, as the generation loop reads them; or the parse problem."""
+def _schema(artifact: str) -> Any:
+    """The schema class the model writes ``artifact``'s draft against (imported on first use: the artifacts import this module)."""
     import importlib
 
+    module, name = _SCHEMAS[artifact]
+    return getattr(importlib.import_module(module), name)
+
+
+def parse_draft(artifact: str, raw: str) -> tuple[dict[str, Any] | None, str | None]:
+    """The fields of a raw answer read with the artifact's schema, as the generation loop reads them; or the parse problem."""
     from pydantic import ValidationError
 
     from coachgen.llm.structured import _parse
 
-    module, name = _SCHEMAS[artifact]
-    schema = getattr(importlib.import_module(module), name)
+    schema = _schema(artifact)
     try:
         return _parse(raw, schema).model_dump(), None
     except ValidationError as exc:
