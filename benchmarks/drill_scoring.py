@@ -1,7 +1,7 @@
 """The drill scorer against answers labelled from the rubric's descriptors, on two knowledge bases.
 
-Fixtures: tests/fixtures/drill_holdout.yaml and drill_holdout_fresh2.yaml (never tuned on), drill_tuning.yaml,
-written and labelled by a second hand that did not read the scoring code; answers to objections of the
+Fixtures: tests/fixtures/drill_holdout_fresh3.yaml (the hold-out, never tuned on), drill_tuning.yaml and the
+older hold-outs (tuning material once reported), written and labelled by a second hand that did not read the scoring code; answers to objections of the
 bundled sample and of the northwind corpus. Reports, per fixture: QWK per criterion and of the overall
 level, pass/fail Cohen's kappa, blocker precision and recall (answer x blocker pairs), each with a
 bootstrap 95% interval over answers; whether any keyword-stuffed answer passes or any excellent answer
@@ -33,7 +33,7 @@ from coachgen.artifacts.scoring import level_of, quadratic_weighted_kappa, score
 from coachgen.knowledge_base import KnowledgeBase  # noqa: E402
 from coachgen.settings import load_settings  # noqa: E402
 
-FIXTURES = {name: ROOT / "tests" / "fixtures" / f"drill_{name}.yaml" for name in ("holdout", "tuning", "calibration", "holdout_fresh", "holdout_fresh2")}
+FIXTURES = {name: ROOT / "tests" / "fixtures" / f"drill_{name}.yaml" for name in ("holdout", "tuning", "calibration", "holdout_fresh", "holdout_fresh2", "holdout_fresh3")}
 KNOWLEDGE_BASES = {"sample": KNOWLEDGE, "northwind": ROOT / "tests" / "corpora" / "northwind" / "handbook"}
 WEIGHTS = {"acknowledge": 0.2, "explore": 0.25, "respond": 0.3, "confirm": 0.1, "next_step": 0.15}
 BOOTSTRAP = 1000
@@ -173,9 +173,9 @@ def report(name: str, rows: list[tuple[dict, object]], misses: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", action="store_true", help="Also let the embedded chat model judge (slow: seconds per answer).")
-    parser.add_argument("--fixture", choices=("holdout", "tuning", "calibration", "holdout_fresh", "holdout_fresh2", "both"), default="both",
+    parser.add_argument("--fixture", choices=("holdout", "tuning", "calibration", "holdout_fresh", "holdout_fresh2", "holdout_fresh3", "both"), default="both",
                         help="calibration: the 32 older sample answers of drill_calibration.yaml, labelled by another hand; "
-                             "holdout_fresh: 66 answers written after the checks were shipped, read once")
+                             "holdout_fresh, holdout_fresh2: later hold-outs, tuning material now; holdout_fresh3: the hold-out")
     parser.add_argument("--misses", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="Score only every n-th answer so that about this many remain (the judge is slow).")
     args = parser.parse_args()

@@ -6,8 +6,10 @@ their intervals). The floors below sit under the measured values (overall QWK 0.
 0.69, blocker recall 0.85); real embedder, both knowledge bases ingested (about a minute).
 tests/fixtures/drill_holdout_fresh.yaml, written later by another hand, is guarded the same way under its
 own figures (overall 0.73, pass/fail kappa 0.64, blocker precision 1.00 when it was a hold-out; it is tuning
-material now). tests/fixtures/drill_holdout_fresh2.yaml, the newest hold-out, under its figures (overall 0.75,
-pass/fail kappa 0.59, blocker precision 1.00, one keyword-stuffed answer passing).
+material now). tests/fixtures/drill_holdout_fresh2.yaml likewise (overall 0.75, pass/fail kappa 0.59 and one
+keyword-stuffed answer passing as a hold-out; tuning material now, where no stuffed answer passes).
+tests/fixtures/drill_holdout_fresh3.yaml, the newest hold-out, under its figures (overall 0.76, pass/fail kappa
+0.49, blocker precision 0.88, one keyword-stuffed answer passing).
 """
 
 import sys
@@ -48,6 +50,11 @@ def scored_fresh2(scorer):
     return _scored(scorer, "holdout_fresh2")
 
 
+@pytest.fixture(scope="module")
+def scored_fresh3(scorer):
+    return _scored(scorer, "holdout_fresh3")
+
+
 def test_hold_out_agreement_stays_above_its_floors(scored):
     metrics = _metrics(scored)
     assert metrics["overall"] >= 0.70 and metrics["pass kappa"] >= 0.55
@@ -67,10 +74,17 @@ def test_the_fresh_hold_out_stays_above_its_floors(scored_fresh):
 
 def test_the_second_fresh_hold_out_stays_above_its_floors(scored_fresh2):
     metrics = _metrics(scored_fresh2)
-    assert metrics["overall"] >= 0.72 and metrics["pass kappa"] >= 0.52 and metrics["blocker precision"] >= 0.9
-    assert min(metrics[c] for c in ("explore", "confirm", "next_step")) >= 0.65
-    assert _ids(scored_fresh2, "excellent", passed=False) == []
-    assert len(_ids(scored_fresh2, "stuffed", passed=True)) <= 1  # one passes today (benchmarks/RESULTS.md)
+    assert metrics["overall"] >= 0.72 and metrics["pass kappa"] >= 0.55 and metrics["blocker precision"] >= 0.9
+    assert min(metrics[c] for c in ("explore", "confirm", "next_step")) >= 0.75
+    assert _ids(scored_fresh2, "excellent", passed=False) == [] and _ids(scored_fresh2, "stuffed", passed=True) == []
+
+
+def test_the_third_fresh_hold_out_stays_above_its_floors(scored_fresh3):
+    metrics = _metrics(scored_fresh3)
+    assert metrics["overall"] >= 0.72 and metrics["pass kappa"] >= 0.42 and metrics["blocker precision"] >= 0.8
+    assert min(metrics[c] for c in ("explore", "respond", "confirm", "next_step")) >= 0.6
+    assert _ids(scored_fresh3, "excellent", passed=False) == []
+    assert len(_ids(scored_fresh3, "stuffed", passed=True)) <= 1  # one passes today (benchmarks/RESULTS.md)
 
 
 def test_feedback_quotes_the_reps_own_sentences(scored):

@@ -163,3 +163,29 @@ def test_the_buyers_own_absolute_echoed_back_is_not_an_overpromise(embedder):
     echoed = read_answer(["Drivers who will never use another app are exactly who we built this for."], objection, "", DEFAULT, embedder)
     promised = read_answer(["Your drivers won't chase a paper form ever again."], objection, "", DEFAULT, embedder)
     assert [b.id for b, _ in echoed.blocked] == [] and [b.id for b, _ in promised.blocked] == ["overpromise"]
+
+
+def test_stock_clauses_strung_together_are_still_stock_words(embedder):
+    assert level("acknowledge", "Great point, I appreciate you sharing that, and I hear your concern.", embedder) == 3
+    assert level("acknowledge", "Fair point, and at this price it should have to earn its place for a team your size.", embedder) >= 4
+
+
+def test_a_statement_made_only_of_praise_is_a_generic_claim(embedder):
+    objection = "We don't have the people to roll out another system."
+    praise = "Our rollout is best-in-class and we make it seamless. Let's book a call."
+    concrete = ("It's really simple: the operator sees their own machine, a checklist and one button, and the first check is done "
+                "before the shift starts. Let's book a call.")
+    reference = "The rollout needs none of your people: operators only see their own machine, a checklist and one button."
+    assert level("respond_value", praise, embedder, objection, reference) <= 2
+    assert level("respond_value", concrete, embedder, objection, reference) >= 3
+
+
+@pytest.mark.parametrize("check_sentence, expected", [
+    ("Tell me whether that changes how the number looks, and what, if anything, would still stop you.", 5),
+    ("If that takes the weight off the budget worry, say so.", 4),
+    ("Let me know if that answers it.", 4),
+    ("I'd rather know now if the budget is gone.", 1),  # candour, not a check
+])
+def test_a_request_to_be_told_whether_it_landed_confirms(check_sentence, expected, embedder):
+    answer = f"Paying more than you planned is hard to defend. Customers cut the cost of each invoice by two thirds in the first year. {check_sentence}"
+    assert level("confirm", answer, embedder) == expected

@@ -6,14 +6,16 @@ the team's material). Stock phrases with nothing behind them earn the middle of 
 
 - ``acknowledge``: the opening unit: arguing (1), a token acknowledgement turned with "but" (2), stock
   words (3), a real acknowledgement (4), in the buyer's own terms (5); only later: 3. An opening that takes
-  up the buyer's concern in their own words (shared content words) is not read as arguing.
+  up the buyer's concern in their own words (shared content words) is not read as arguing; one made of stock
+  clauses strung together is stock words.
 - ``explore``: questions about the objection (asked before answering, or offering the buyer alternatives):
   leading or closed (2), stock or asked after answering (3), open and before the answer (4), two or more (5).
 - ``respond_value``: statements that answer the concern: generic claims (2), a relevant point (3),
   specific evidence from the team's material (a figure it states, a customer its proof records name) (4),
-  framed in the buyer's situation (5).
-- ``confirm``: a check that the answer landed (a question about what the rep just said: "does that...",
-  after an answer): assumed (2), loose (3), asked (4), plus "anything else" (5); at most 3 when nothing was answered.
+  framed in the buyer's situation (5). A statement that is only praise ("best-in-class, easy") is generic.
+- ``confirm``: a check that the answer landed (a question about what the rep just said: "does that...", or a
+  request to be told: "tell me whether that...", "if that helps, say so", after an answer): assumed (2),
+  loose (3), asked (4), plus "anything else" in the same sentence (5); at most 3 when nothing was answered.
 - ``next_step``: vague (2), a step without a time (3), with a time (4), with the right people and an ask (5);
   short fragments after a proposal ("Site walk. Friday. 7am.") are read with it.
 """
@@ -22,9 +24,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable
 
 from coachgen.answer_reading import AnswerReading, Unit, content_words, names_a_time, names_people
+from coachgen.knowledge.defaults import load
 
 __all__ = ["CheckResult", "THRESHOLDS", "run_check"]
 
@@ -50,12 +54,17 @@ THRESHOLDS = {
     "fragment_words": 5,  # sentences this short that follow a proposal are read with it ("Friday. 7am. You and your manager.")
     "generic": 0.45,  # a statement this close to the generic-claim exemplars is a generic claim
     "proof": 0.6,  # ...this close to one of the team's customer results or value drivers cites it
+    "praise_words": 3,  # a statement with puffery and at most this many other words the objection lacks is only praise
 }
 
 _DEFENSIVE = re.compile(r"^\s*(no\b(?=\s*[,.;:!\u2013\u2014-])|actually\b|that'?s (not true|wrong|incorrect)|you'?re wrong|well,? actually|honestly,? no)", re.IGNORECASE)
 _ANYTHING_ELSE = re.compile(r"\b(anything else|what else|something else|other (concern|question|worr|requirement|reason)|stand(s|ing)? in the way|"
                             r"holding you back|in the way|anyone else|anything (besides|beyond)|anyone (besides|beyond)|"
-                            r"or (is|was) there (another|more|anything|anyone|something)|more to it)", re.IGNORECASE)
+                            r"or (is|was) there (another|more|anything|anyone|something)|more to it|if anything|"
+                            r"still (keeps?|stops?|holds?|bothers?|worr(y|ies)|stands?)\b)", re.IGNORECASE)
+_INDIRECT_CHECK = re.compile(  # asked to be told whether what the rep said landed: "tell me whether that changes...", "if that helps, say so"
+    r"^\W*(and |so )?(tell me|let me know)( honestly| straight| frankly| plainly)? (whether|if) (that|this|it|any of (that|this)|all (that|this))\b|"
+    r"^\W*(and |so )?if (that|this|it)\b.{0,80}\b(say so|tell me|let me know)\b", re.IGNORECASE)
 _OFFER = re.compile(r"\b(i'?ll|we'?ll|let'?s|let me|i will|we will|i can|we can|shall|i'?d suggest|i suggest|i propose|happy to|how about|"
                     r"what about|why don'?t we|i'?d like to)\b", re.IGNORECASE)  # the rep proposes or offers
 _ANSWERS = re.compile(r"\b(answers?|address(es)?|covers?|settles?|solves?|deals? with|meets?|resolves?|helps?)\b", re.IGNORECASE)
@@ -78,6 +87,21 @@ _BUYER_SITUATION = re.compile(r"\b(you said|you told|you mentioned|your own|for 
                               re.IGNORECASE)
 _ASSUMED = re.compile(r"\b(so that'?s (settled|sorted|solved|that)|so we'?re (good|fine|ok)|problem solved|that should settle it|"
                       r"that'?s that)\b", re.IGNORECASE)
+
+
+@cache
+def _puffery() -> re.Pattern[str]:
+    """Praise of one's own product that says nothing checkable (``answer_words.yaml``)."""
+    words = sorted(load("answer_words")["puffery"], key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w).replace(r"\-", "[- ]").replace(r"\ ", "[- ]") for w in words) + r")(?![\w-])",
+                      re.IGNORECASE)
+
+
+def _praise_only(reading: AnswerReading, unit: Unit) -> bool:
+    """A statement on the buyer's topic that says nothing but praise: puffery, and few words beyond it and the objection's."""
+    if not _puffery().search(unit.text):
+        return False
+    return len(content_words(_puffery().sub(" ", unit.text)) - content_words(reading.objection)) <= THRESHOLDS["praise_words"]
 
 
 def _stance(reading: AnswerReading, unit: Unit) -> dict[int, float]:
@@ -117,7 +141,8 @@ def _acknowledge(reading: AnswerReading) -> CheckResult:
         stock = lambda unit: not unit.question and _stance(reading, unit)[3] >= THRESHOLDS["stock"]  # noqa: E731
         later = next((unit for unit in sentences[1:3] if stock(unit) and unit.text not in blocked), None)
         return CheckResult(3, later.text) if later is not None else CheckResult(1, first.text)
-    if _is_stock(reading, first):
+    clauses = [unit for unit in reading.units if unit.sentence == first.text]
+    if _is_stock(reading, first) or all(_is_stock(reading, unit) for unit in clauses):  # stock words, or stock clauses strung together
         return CheckResult(2 if turned else 3, first.text)
     if turned:
         return CheckResult(2, first.text)
@@ -145,7 +170,7 @@ def _open(reading: AnswerReading, unit: Unit) -> bool:
 
 def _role(reading: AnswerReading, unit: Unit) -> str:
     """What a question does: explores the objection, checks the answer landed, or proposes a next step."""
-    if _ANYTHING_ELSE.search(unit.text) and not _WH_START.match(unit.text):
+    if _ANYTHING_ELSE.search(unit.text) and not _WH_START.match(unit.text) or _INDIRECT_CHECK.match(unit.text) and _after_answer(reading, unit):
         return "confirm"
     if _BACK_REFERENCE.match(unit.text) and not unit.when and (_ANSWERS.search(unit.text) or _after_answer(reading, unit)):
         return "confirm"
@@ -207,7 +232,7 @@ def _statement_level(reading: AnswerReading, unit: Unit) -> int:
         return 2 if generic >= THRESHOLDS["generic"] or content_words(unit.text) else 1
     evidence = bool(reading.grounded(unit)) or reading.similarity_to_proof(unit) >= THRESHOLDS["proof"] or bool(reading.cites(unit))
     if not evidence:
-        return 3
+        return 2 if _praise_only(reading, unit) else 3
     return 5 if reading.buyer_figures(unit) or _BUYER_SITUATION.search(unit.text) else 4
 
 
@@ -227,7 +252,7 @@ def _confirm(reading: AnswerReading) -> CheckResult:
     answered = _respond_value(reading).level >= 3
     if checks:
         unit = checks[0]
-        level = 5 if any(_ANYTHING_ELSE.search(c.text) for c in checks) or len(checks) >= 2 and answered else 4
+        level = 5 if any(_ANYTHING_ELSE.search(c.sentence) for c in checks) or len(checks) >= 2 and answered else 4
         if len(content_words(unit.text)) <= 1 and level == 4:
             level = 3
         return CheckResult(level if answered else min(level, 3), unit.sentence)
