@@ -189,3 +189,12 @@ def test_a_statement_made_only_of_praise_is_a_generic_claim(embedder):
 def test_a_request_to_be_told_whether_it_landed_confirms(check_sentence, expected, embedder):
     answer = f"Paying more than you planned is hard to defend. Customers cut the cost of each invoice by two thirds in the first year. {check_sentence}"
     assert level("confirm", answer, embedder) == expected
+
+
+def test_the_strongest_sentence_is_the_one_behind_the_heaviest_criterion_done_well(sample_kb):
+    answer = ("Price matters for a team your size. What are you comparing it with? And how do you budget for AP tools today? "
+              "Customers save about 20 hours a week per AP clerk, which pays for the licence inside six months.")
+    sheet = score_answers(RUBRIC, [answer], PRICE, LIBRARY["price-too-high"]["response"], kb=sample_kb)
+    levels = {c.criterion: c.score for c in sheet.criteria}
+    assert levels["explore"] > levels["respond"] >= 3  # exploring scores higher, but responding weighs more
+    assert sheet.strongest == "Customers save about 20 hours a week per AP clerk, which pays for the licence inside six months."

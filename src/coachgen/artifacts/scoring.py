@@ -134,9 +134,9 @@ def material_of(kb: "KnowledgeBase") -> Material:
 
 
 def _extremes(reading: AnswerReading, criteria: list[CriterionScore]) -> tuple[str | None, str | None]:
-    """The sentence behind the criterion that adds most to the score (level x weight), and the weakest sentence:
-    a blocker's, else the one behind a criterion below 3, else the last sentence no criterion used."""
-    strong = sorted((c for c in criteria if c.evidence and c.score >= 3), key=lambda c: (-c.score * c.weight, -c.weight))
+    """The sentence behind the heaviest criterion the answer does at least adequately (3 or more), and the weakest
+    sentence: a blocker's, else the one behind a criterion below 3, else the last sentence no criterion used."""
+    strong = sorted((c for c in criteria if c.evidence and c.score >= 3), key=lambda c: (-c.weight, -c.score))
     strongest = strong[0].evidence if strong else None
     if reading.blocked:
         return strongest, reading.blocked[0][1].sentence
