@@ -178,17 +178,28 @@ def test_a_statement_made_only_of_praise_is_a_generic_claim(embedder):
     reference = "The rollout needs none of your people: operators only see their own machine, a checklist and one button."
     assert level("respond_value", praise, embedder, objection, reference) <= 2
     assert level("respond_value", concrete, embedder, objection, reference) >= 3
+    assert level("respond_value", "The rollout is simple and needs none of your people.", embedder, objection, reference) >= 3
 
 
 @pytest.mark.parametrize("check_sentence, expected", [
     ("Tell me whether that changes how the number looks, and what, if anything, would still stop you.", 5),
     ("If that takes the weight off the budget worry, say so.", 4),
     ("Let me know if that answers it.", 4),
+    ("Just let me know if that answers it.", 4),
     ("I'd rather know now if the budget is gone.", 1),  # candour, not a check
+    ("Tell me if you need anything.", 1),  # a closing courtesy
+    ("Tell me if it's the licence or the rollout that worries you.", 1),  # exploring, not checking
+    ("Do you still keep invoices on paper?", 1),
 ])
 def test_a_request_to_be_told_whether_it_landed_confirms(check_sentence, expected, embedder):
     answer = f"Paying more than you planned is hard to defend. Customers cut the cost of each invoice by two thirds in the first year. {check_sentence}"
     assert level("confirm", answer, embedder) == expected
+
+
+def test_a_dated_step_asked_as_let_me_know_stays_a_next_step(embedder):
+    answer = ("Paying more than you planned is hard to defend. Customers cut the cost of each invoice by two thirds in the first year. "
+              "Let me know if it works to send the contract on Friday with your CFO.")
+    assert level("next_step", answer, embedder) >= 4 and level("confirm", answer, embedder) == 1
 
 
 def test_the_strongest_sentence_is_the_one_behind_the_heaviest_criterion_done_well(sample_kb):
@@ -198,3 +209,4 @@ def test_the_strongest_sentence_is_the_one_behind_the_heaviest_criterion_done_we
     levels = {c.criterion: c.score for c in sheet.criteria}
     assert levels["explore"] > levels["respond"] >= 3  # exploring scores higher, but responding weighs more
     assert sheet.strongest == "Customers save about 20 hours a week per AP clerk, which pays for the licence inside six months."
+    assert sheet.strongest in sheet.keep  # the card praises one sentence, not two

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Callable
 
-from coachgen.answer_reading import AnswerReading, Unit, content_words, names_a_time, names_people
+from coachgen.answer_reading import ASKS_IF_IT_LANDED, AnswerReading, Unit, content_words, names_a_time, names_people
 from coachgen.knowledge.defaults import load
 
 __all__ = ["CheckResult", "THRESHOLDS", "run_check"]
@@ -61,10 +61,7 @@ _DEFENSIVE = re.compile(r"^\s*(no\b(?=\s*[,.;:!\u2013\u2014-])|actually\b|that'?
 _ANYTHING_ELSE = re.compile(r"\b(anything else|what else|something else|other (concern|question|worr|requirement|reason)|stand(s|ing)? in the way|"
                             r"holding you back|in the way|anyone else|anything (besides|beyond)|anyone (besides|beyond)|"
                             r"or (is|was) there (another|more|anything|anyone|something)|more to it|if anything|"
-                            r"still (keeps?|stops?|holds?|bothers?|worr(y|ies)|stands?)\b)", re.IGNORECASE)
-_INDIRECT_CHECK = re.compile(  # asked to be told whether what the rep said landed: "tell me whether that changes...", "if that helps, say so"
-    r"^\W*(and |so )?(tell me|let me know)( honestly| straight| frankly| plainly)? (whether|if) (that|this|it|any of (that|this)|all (that|this))\b|"
-    r"^\W*(and |so )?if (that|this|it)\b.{0,80}\b(say so|tell me|let me know)\b", re.IGNORECASE)
+                            r"\b(anything|something|what|other \w+)\b.{0,25}\bstill (keeps?|stops?|holds?|bothers?|worr(y|ies)|stands?)\b)", re.IGNORECASE)
 _OFFER = re.compile(r"\b(i'?ll|we'?ll|let'?s|let me|i will|we will|i can|we can|shall|i'?d suggest|i suggest|i propose|happy to|how about|"
                     r"what about|why don'?t we|i'?d like to)\b", re.IGNORECASE)  # the rep proposes or offers
 _ANSWERS = re.compile(r"\b(answers?|address(es)?|covers?|settles?|solves?|deals? with|meets?|resolves?|helps?)\b", re.IGNORECASE)
@@ -90,18 +87,19 @@ _ASSUMED = re.compile(r"\b(so that'?s (settled|sorted|solved|that)|so we'?re (go
 
 
 @cache
-def _puffery() -> re.Pattern[str]:
-    """Praise of one's own product that says nothing checkable (``answer_words.yaml``)."""
-    words = sorted(load("answer_words")["puffery"], key=len, reverse=True)
+def _praise(key: str) -> re.Pattern[str]:
+    """One list of praise words from ``answer_words.yaml`` (``puffery`` or ``mild_praise``) as one pattern."""
+    words = sorted(load("answer_words")[key], key=len, reverse=True)
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w).replace(r"\-", "[- ]").replace(r"\ ", "[- ]") for w in words) + r")(?![\w-])",
                       re.IGNORECASE)
 
 
 def _praise_only(reading: AnswerReading, unit: Unit) -> bool:
-    """A statement on the buyer's topic that says nothing but praise: puffery, and few words beyond it and the objection's."""
-    if not _puffery().search(unit.text):
+    """A statement on the buyer's topic that says nothing but praise: puffery, and few words beyond praise and the objection's."""
+    if not _praise("puffery").search(unit.text):
         return False
-    return len(content_words(_puffery().sub(" ", unit.text)) - content_words(reading.objection)) <= THRESHOLDS["praise_words"]
+    said = _praise("mild_praise").sub(" ", _praise("puffery").sub(" ", unit.text))
+    return len(content_words(said) - content_words(reading.objection)) <= THRESHOLDS["praise_words"]
 
 
 def _stance(reading: AnswerReading, unit: Unit) -> dict[int, float]:
@@ -170,7 +168,8 @@ def _open(reading: AnswerReading, unit: Unit) -> bool:
 
 def _role(reading: AnswerReading, unit: Unit) -> str:
     """What a question does: explores the objection, checks the answer landed, or proposes a next step."""
-    if _ANYTHING_ELSE.search(unit.text) and not _WH_START.match(unit.text) or _INDIRECT_CHECK.match(unit.text) and _after_answer(reading, unit):
+    if _ANYTHING_ELSE.search(unit.text) and not _WH_START.match(unit.text) or \
+            ASKS_IF_IT_LANDED.match(unit.text) and not unit.when and _after_answer(reading, unit):
         return "confirm"
     if _BACK_REFERENCE.match(unit.text) and not unit.when and (_ANSWERS.search(unit.text) or _after_answer(reading, unit)):
         return "confirm"

@@ -45,9 +45,11 @@ _FIGURE = re.compile(r"(?<![\w.])(\d[\d,.]*\s?(%|percent|k\b|m\b)?|[£$€]\s?\d
 _ASK_START = re.compile(r"^(could|can|shall|should|would|will|do|does|did|is|are|was|were|have|has|how about|what about|any good|ok|okay|sound)\b", re.IGNORECASE)
 _EMBEDDED_QUESTION = re.compile(r"^(so |and |but )?(what|how|why|who|which|where)('s|'re| is| are| was| were| do| does| did| has| have| would| could|"
                                 r" will| can| happened| made)\b", re.IGNORECASE)
-_INDIRECT_ASK = re.compile(  # a request to be told, standing for a question: "tell me whether that helps", "if it does, say so"
-    r"^\W*(and |so |just |but )?(please )?(tell me|let me know)\b.{0,20}\b(if|whether)\b|"
-    r"\b(if|whether)\b.{0,100},\s*(just )?(say so|tell me|let me know)\W*$", re.IGNORECASE)
+_LANDED = (r"(that|this|it|any of (that|this)|all (that|this))(?!'s)\s+(\w+\s+){0,2}?(helps?|answers?|changes?|works? for you|lands?|"
+           r"makes? sense|covers?|settles?|address(es)?|goes to|takes|fits?|sounds?|deals? with|solves?|clears?|shifts?|moves?)\b")
+ASKS_IF_IT_LANDED = re.compile(  # a request to be told whether what was just said landed: "tell me whether that helps", "if it does, say so"
+    r"^\W*(and |so |just |but )?(please )?(tell me|let me know)( honestly| straight| frankly| plainly)? (whether|if) " + _LANDED + "|"
+    r"^\W*(and |so |just )?if " + _LANDED + r".{0,80}\b(say so|tell me|let me know)\b", re.IGNORECASE)
 _STOP = frozenset(
     """a an and are as at be but by can could did do does for from had has have i if in is it its it's just me my no not of on or our
     so that that's the their them then there they this to too us was we we're what when where which who why will with would yes you
@@ -193,7 +195,7 @@ def _units(answers: list[str]) -> list[Unit]:
             for number, part in enumerate(parts):
                 last = number == len(parts) - 1
                 asked = asks and last or bool(_ASK_START.match(part)) and part.endswith("?") or bool(_EMBEDDED_QUESTION.match(part)) or \
-                    bool(_INDIRECT_ASK.search(part))
+                    bool(ASKS_IF_IT_LANDED.match(part))
                 units.append(Unit(part, len(units), sentence, question=asked))
     return units
 

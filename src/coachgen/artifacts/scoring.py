@@ -99,9 +99,9 @@ def usable_model_scores(rubric: Rubric, judgement: BaseModel | None, answers: li
 
 
 def _feedback(rubric: Rubric, criteria: list[CriterionScore], blockers: list[BlockerHit]) -> tuple[str, str, str]:
-    best = max(criteria, key=lambda c: (c.score, c.weight))
+    best = max((c for c in criteria if c.score >= 3.5 and c.evidence), key=lambda c: (c.weight, c.score), default=None)  # as _extremes
     worst = min(criteria, key=lambda c: (c.score, -c.weight))
-    if best.score >= 3.5 and best.evidence:
+    if best is not None:
         keep = f"{best.name}: you said \"{best.evidence}\""
     else:
         keep = "Nothing scored 4 or more yet: aim first at the 'start' below."
