@@ -12,7 +12,7 @@ the team's material). Stock phrases with nothing behind them earn the middle of 
   leading or closed (2), stock or asked after answering (3), open and before the answer (4), two or more (5).
 - ``respond_value``: statements that answer the concern: generic claims (2), a relevant point (3),
   specific evidence from the team's material (a figure it states, a customer its proof records name) (4),
-  framed in the buyer's situation (5). A statement that is only praise ("best-in-class, easy") is generic.
+  framed in the buyer's situation (5). A statement that is only praise ("best-in-class, seamless") is generic.
 - ``confirm``: a check that the answer landed (a question about what the rep just said: "does that...", or a
   request to be told: "tell me whether that...", "if that helps, say so", after an answer): assumed (2),
   loose (3), asked (4), plus "anything else" in the same sentence (5); at most 3 when nothing was answered.
