@@ -173,7 +173,7 @@ def report(name: str, rows: list[tuple[dict, object]], misses: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", action="store_true", help="Also let the embedded chat model judge (slow: seconds per answer).")
-    parser.add_argument("--fixture", choices=("holdout", "tuning", "calibration", "holdout_fresh", "holdout_fresh2", "holdout_fresh3", "both"), default="both",
+    parser.add_argument("--fixture", choices=(*FIXTURES, "both"), default="both",
                         help="calibration: the 32 older sample answers of drill_calibration.yaml, labelled by another hand; "
                              "holdout_fresh, holdout_fresh2: later hold-outs, tuning material now; holdout_fresh3: the hold-out")
     parser.add_argument("--misses", action="store_true")

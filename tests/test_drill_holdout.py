@@ -13,6 +13,7 @@ tests/fixtures/drill_holdout_fresh3.yaml, the newest hold-out, under its figures
 """
 
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,6 @@ def scorer():
     return Scorer(with_model=False)
 
 
-def _scored(scorer, name):
-    return [(item, scorer.score(item)[0]) for item in answers(name)]
-
-
 def _ids(rows, style, passed):
     """Ids of the answers whose style starts with ``style`` that the scorer passed (``passed``) or failed."""
     return [item["id"] for item, card in rows if item["style"].startswith(style) and card.passed == passed]
@@ -37,57 +34,46 @@ def _ids(rows, style, passed):
 
 @pytest.fixture(scope="module")
 def scored(scorer):
-    return _scored(scorer, "holdout")
-
-
-@pytest.fixture(scope="module")
-def scored_fresh(scorer):
-    return _scored(scorer, "holdout_fresh")
-
-
-@pytest.fixture(scope="module")
-def scored_fresh2(scorer):
-    return _scored(scorer, "holdout_fresh2")
-
-
-@pytest.fixture(scope="module")
-def scored_fresh3(scorer):
-    return _scored(scorer, "holdout_fresh3")
+    """A fixture file's answers with their scorecards, each file scored once per module: ``scored("holdout")``."""
+    return cache(lambda name: [(item, scorer.score(item)[0]) for item in answers(name)])
 
 
 def test_hold_out_agreement_stays_above_its_floors(scored):
-    metrics = _metrics(scored)
+    metrics = _metrics(scored("holdout"))
     assert metrics["overall"] >= 0.70 and metrics["pass kappa"] >= 0.55
     assert metrics["blocker recall"] >= 0.75 and metrics["blocker precision"] >= 0.7
     assert min(metrics[c] for c in ("explore", "respond", "confirm", "next_step")) >= 0.55
 
 
 def test_no_excellent_answer_fails(scored):
-    assert _ids(scored, "excellent", passed=False) == []
+    assert _ids(scored("holdout"), "excellent", passed=False) == []
 
 
-def test_the_fresh_hold_out_stays_above_its_floors(scored_fresh):
-    metrics = _metrics(scored_fresh)
+def test_the_fresh_hold_out_stays_above_its_floors(scored):
+    rows = scored("holdout_fresh")
+    metrics = _metrics(rows)
     assert metrics["overall"] >= 0.68 and metrics["pass kappa"] >= 0.55 and metrics["blocker precision"] >= 0.9
-    assert _ids(scored_fresh, "excellent", passed=False) == [] and _ids(scored_fresh, "stuffed", passed=True) == []
+    assert _ids(rows, "excellent", passed=False) == [] and _ids(rows, "stuffed", passed=True) == []
 
 
-def test_the_second_fresh_hold_out_stays_above_its_floors(scored_fresh2):
-    metrics = _metrics(scored_fresh2)
+def test_the_second_fresh_hold_out_stays_above_its_floors(scored):
+    rows = scored("holdout_fresh2")
+    metrics = _metrics(rows)
     assert metrics["overall"] >= 0.72 and metrics["pass kappa"] >= 0.55 and metrics["blocker precision"] >= 0.9
     assert min(metrics[c] for c in ("explore", "confirm", "next_step")) >= 0.75
-    assert _ids(scored_fresh2, "excellent", passed=False) == [] and _ids(scored_fresh2, "stuffed", passed=True) == []
+    assert _ids(rows, "excellent", passed=False) == [] and _ids(rows, "stuffed", passed=True) == []
 
 
-def test_the_third_fresh_hold_out_stays_above_its_floors(scored_fresh3):
-    metrics = _metrics(scored_fresh3)
+def test_the_third_fresh_hold_out_stays_above_its_floors(scored):
+    rows = scored("holdout_fresh3")
+    metrics = _metrics(rows)
     assert metrics["overall"] >= 0.72 and metrics["pass kappa"] >= 0.42 and metrics["blocker precision"] >= 0.8
     assert min(metrics[c] for c in ("explore", "respond", "confirm", "next_step")) >= 0.6
-    assert _ids(scored_fresh3, "excellent", passed=False) == []
-    assert len(_ids(scored_fresh3, "stuffed", passed=True)) <= 1  # one passes today (benchmarks/RESULTS.md)
+    assert _ids(rows, "excellent", passed=False) == []
+    assert len(_ids(rows, "stuffed", passed=True)) <= 1  # one passes today (benchmarks/RESULTS.md)
 
 
 def test_feedback_quotes_the_reps_own_sentences(scored):
-    for item, card in scored:
+    for item, card in scored("holdout"):
         for quote in (card.strongest, card.weakest):
             assert quote is None or quote in item["answer"]
